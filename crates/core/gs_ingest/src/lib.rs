@@ -1,0 +1,18 @@
+//! Evidence ingestion: a folder of seized files becomes canonical, provenance-carrying
+//! transactions.
+//!
+//! Each format lives in [`formats`] and implements [`Importer`]: detect by content, fail fast
+//! with "not mine", import with per-row warnings. [`ingest`] walks inputs, hashes every file,
+//! picks an importer, runs files in parallel (rayon), reconciles statement balances, links
+//! mirrored transfers and returns the transactions plus the evidence manifest.
+
+pub mod error;
+pub mod formats;
+pub mod importer;
+pub mod mapping;
+pub mod text;
+pub mod walk;
+
+pub use error::{IngestError, Result};
+pub use importer::{ImportContext, ImportOutput, Importer, SourceFile, StatementSummary};
+pub use mapping::TableMapping;

@@ -1,0 +1,126 @@
+//! Where a transaction came from: evidence file id + locator inside it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Identifies an evidence file by content: the first 16 hex digits of its SHA-256.
+/// Two byte-identical files share an id (the second is listed as a duplicate).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EvidenceId(pub String);
+
+impl EvidenceId {
+    /// From a full SHA-256 hex digest.
+    pub fn from_sha256(sha256_hex: &str) -> Self {
+        Self(sha256_hex.chars().take(16).collect())
+    }
+}
+
+impl fmt::Display for EvidenceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Stable transaction id: first 16 hex digits of SHA-256(evidence sha256, NUL, locator).
+/// Identical across runs for the same evidence bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TxId(pub String);
+
+impl TxId {
+    /// Derives the id from the evidence hash and the locator text.
+    pub fn derive(evidence_sha256: &str, locator: &Locator) -> Self {
+        let mut h = Sha256::new();
+        h.update(evidence_sha256.as_bytes());
+        h.update([0u8]);
+        h.update(locator.to_string().as_bytes());
+        let digest = h.finalize();
+        let mut s = String::with_capacity(16);
+        for b in &digest[..8] {
+            s.push_str(&format!("{b:02x}"));
+        }
+        Self(s)
+    }
+}
+
+impl fmt::Display for TxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A place inside an evidence file. Numbers are 1-based, as a person counts them
+/// (spreadsheet row numbers, text line numbers, PDF page numbers).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Locator {
+    /// A table row: CSV line number or spreadsheet row (`sheet=Umsätze row=17`).
+    Row {
+        /// Sheet name for workbooks.
+        sheet: Option<String>,
+        /// 1-based row (spreadsheet) or physical line (text) number.
+        row: u32,
+    },
+    /// An entry in a statement file (MT940, CAMT, OFX): `statement=2 entry=5 [detail=1] [line=34]`.
+    Entry {
+        /// 1-based statement number in the file.
+        statement: u32,
+        /// 1-based entry number in the statement.
+        entry: u32,
+        /// 1-based transaction detail in a batch entry (CAMT `TxDtls`).
+        detail: Option<u32>,
+        /// 1-based text line where the entry starts, when the format is line based.
+        line: Option<u32>,
+    },
+    /// A line of text on a PDF page: `page=3 line=12`.
+    Page {
+        /// 1-based page.
+        page: u32,
+        /// 1-based line on that page (after layout reconstruction).
+        line: u32,
+    },
+}
+
+impl fmt::Display for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Locator::Row { sheet: Some(s), row } => write!(f, "sheet={s} row={row}"),
+            Locator::Row { sheet: None, row } => write!(f, "row={row}"),
+            Locator::Entry { statement, entry, detail, line } => {
+                write!(f, "statement={statement} entry={entry}")?;
+                if let Some(d) = detail {
+                    write!(f, " detail={d}")?;
+                }
+                if let Some(l) = line {
+                    write!(f, " line={l}")?;
+                }
+                Ok(())
+            }
+            Locator::Page { page, line } => write!(f, "page={page} line={line}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locator_text() {
+        let l = Locator::Row { sheet: Some("Umsätze".into()), row: 17 };
+        assert_eq!(l.to_string(), "sheet=Umsätze row=17");
+        let e = Locator::Entry { statement: 2, entry: 5, detail: None, line: Some(34) };
+        assert_eq!(e.to_string(), "statement=2 entry=5 line=34");
+        assert_eq!(Locator::Page { page: 3, line: 12 }.to_string(), "page=3 line=12");
+    }
+
+    #[test]
+    fn tx_id_is_stable_and_distinct() {
+        let a = TxId::derive("abc", &Locator::Row { sheet: None, row: 1 });
+        let b = TxId::derive("abc", &Locator::Row { sheet: None, row: 1 });
+        let c = TxId::derive("abc", &Locator::Row { sheet: None, row: 2 });
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.0.len(), 16);
+    }
+}

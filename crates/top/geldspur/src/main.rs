@@ -1,0 +1,2 @@
+//! geldspur binary
+fn main() {}
