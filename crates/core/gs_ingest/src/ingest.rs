@@ -1,0 +1,490 @@
+//! The ingest orchestrator: inputs → evidence files → importers (in parallel) → canonical
+//! transactions + evidence manifest.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use gs_jobs::Progress;
+use gs_types::{EvidenceFile, EvidenceId, EvidenceIssue, EvidenceStatus, Locator, Severity, SourceKind, Transaction, TxId};
+use rayon::prelude::*;
+
+use crate::error::{IngestError, Result};
+use crate::formats;
+use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile};
+use crate::mapping::TableMapping;
+use crate::walk::sha256_hex;
+use crate::{channel, mirror, reconcile};
+
+/// Settings of one ingest run.
+#[derive(Clone, Debug)]
+pub struct IngestOptions {
+    /// User-given table mappings (`--mapping FILE`), tried before automatic detection.
+    pub mappings: Vec<TableMapping>,
+    /// Files larger than this are skipped with a reason (they would be read into memory).
+    pub max_file_bytes: u64,
+    /// Largest total of bytes unpacked from one archive (zip bomb guard).
+    pub max_archive_bytes: u64,
+    /// Booking dates of mirrored rows may differ by this many days.
+    pub mirror_window_days: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            mappings: Vec::new(),
+            max_file_bytes: 4 << 30,
+            max_archive_bytes: 4 << 30,
+            mirror_window_days: 4,
+        }
+    }
+}
+
+/// A mapping that was used for a table, with the evidence it was used for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsedMapping {
+    /// Evidence path.
+    pub evidence_path: String,
+    /// The mapping.
+    pub mapping: TableMapping,
+}
+
+/// What an ingest run produced.
+#[derive(Debug, Default)]
+pub struct IngestResult {
+    /// All transactions, in manifest order and file order within each file.
+    pub transactions: Vec<Transaction>,
+    /// One entry per file looked at (sorted by path).
+    pub manifest: Vec<EvidenceFile>,
+    /// Table mappings that were used.
+    pub mappings_used: Vec<UsedMapping>,
+    /// Rows marked as mirrors of another row.
+    pub mirrors: usize,
+}
+
+impl IngestResult {
+    /// Files that loaded (even with 0 rows).
+    pub fn loaded_files(&self) -> usize {
+        self.manifest.iter().filter(|f| matches!(f.status, EvidenceStatus::Loaded { .. })).count()
+    }
+
+    /// Files that failed.
+    pub fn failed_files(&self) -> usize {
+        self.manifest.iter().filter(|f| matches!(f.status, EvidenceStatus::Failed { .. })).count()
+    }
+}
+
+struct Candidate {
+    abs: PathBuf,
+    rel: String,
+}
+
+fn rel_string(p: &Path) -> String {
+    p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+}
+
+/// Lists the files below the inputs, sorted by relative path. A single folder input is the
+/// evidence root; with several inputs each keeps its own name as the first path component.
+fn collect(inputs: &[PathBuf]) -> Result<Vec<Candidate>> {
+    let mut out = Vec::new();
+    let single_dir = inputs.len() == 1 && inputs[0].is_dir();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|_| IngestError::NotFound(input.display().to_string()))?;
+        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| input.display().to_string());
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        // Unreadable folder: keep going, report it as a file-level failure.
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| input.clone());
+                        let rel = path.strip_prefix(input).map(rel_string).unwrap_or_else(|_| path.display().to_string());
+                        out.push(Candidate { abs: path, rel: if single_dir { rel } else { format!("{name}/{rel}") } });
+                        continue;
+                    }
+                };
+                if entry.file_type().is_dir() {
+                    continue;
+                }
+                let rel = entry.path().strip_prefix(input).map(rel_string).unwrap_or_default();
+                let rel = if single_dir { rel } else { format!("{name}/{rel}") };
+                out.push(Candidate { abs: entry.path().to_path_buf(), rel });
+            }
+        } else {
+            out.push(Candidate { abs: input.clone(), rel: name });
+        }
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.dedup_by(|a, b| a.rel == b.rel);
+    Ok(out)
+}
+
+/// The outcome for one file (or archive member).
+struct FileOutcome {
+    entry: EvidenceFile,
+    txs: Vec<Transaction>,
+    mappings: Vec<TableMapping>,
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+fn modified_rfc3339(meta: &std::fs::Metadata) -> Option<String> {
+    let t = meta.modified().ok()?;
+    let dt: gs_types::chrono::DateTime<gs_types::chrono::Utc> = t.into();
+    Some(dt.to_rfc3339_opts(gs_types::chrono::SecondsFormat::Secs, true))
+}
+
+fn entry(rel: &str, size: u64, modified: Option<String>, sha256: String, status: EvidenceStatus) -> EvidenceFile {
+    EvidenceFile {
+        id: EvidenceId::from_sha256(&sha256),
+        path: rel.to_owned(),
+        size_bytes: size,
+        modified,
+        sha256,
+        format: None,
+        format_version: None,
+        status,
+        issues: Vec::new(),
+    }
+}
+
+fn skipped(reason: impl Into<String>) -> EvidenceStatus {
+    EvidenceStatus::Skipped { reason: reason.into() }
+}
+
+fn failed(reason: impl Into<String>) -> EvidenceStatus {
+    EvidenceStatus::Failed { reason: reason.into() }
+}
+
+/// Says what a file without a recognised format is, for the "skipped" reason.
+fn describe_unrecognised(bytes: &[u8], file: &SourceFile) -> String {
+    let kind = if bytes.starts_with(b"\x89PNG") {
+        "PNG image"
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "JPEG image"
+    } else if bytes.starts_with(b"GIF8") {
+        "GIF image"
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        "TIFF image"
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        "office document or archive"
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        "legacy office document"
+    } else if bytes.starts_with(b"%PDF") {
+        "PDF"
+    } else if file.is_binary() {
+        "binary file"
+    } else {
+        "text file"
+    };
+    format!("not transaction evidence: {kind} in no known bank or table format")
+}
+
+fn is_plain_archive(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return false;
+    }
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return false };
+    // Office documents (xlsx, ods, docx) are zips too: they go to the table reader or are skipped.
+    let office = zip.by_name("[Content_Types].xml").is_ok() || zip.by_name("mimetype").is_ok();
+    !office
+}
+
+struct Run<'a> {
+    importers: Vec<Box<dyn Importer>>,
+    opts: &'a IngestOptions,
+    progress: &'a Progress,
+}
+
+impl Run<'_> {
+    fn process_candidate(&self, cand: &Candidate) -> Vec<FileOutcome> {
+        self.progress.set_current(&cand.rel);
+        let meta = match std::fs::symlink_metadata(&cand.abs) {
+            Ok(m) => m,
+            Err(e) => return vec![FileOutcome { entry: entry(&cand.rel, 0, None, String::new(), failed(format!("cannot read: {e}"))), txs: vec![], mappings: vec![] }],
+        };
+        let size = meta.len();
+        let modified = modified_rfc3339(&meta);
+        let outcomes = if meta.file_type().is_symlink() {
+            vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), skipped("symbolic link (not followed)")), txs: vec![], mappings: vec![] }]
+        } else if !meta.is_file() {
+            vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), skipped("not a regular file")), txs: vec![], mappings: vec![] }]
+        } else if size > self.opts.max_file_bytes {
+            vec![FileOutcome {
+                entry: entry(&cand.rel, size, modified, String::new(), skipped(format!("file too large ({size} bytes > limit {})", self.opts.max_file_bytes))),
+                txs: vec![],
+                mappings: vec![],
+            }]
+        } else {
+            // std::fs::read opens read-only; evidence is never written.
+            match std::fs::read(&cand.abs) {
+                Ok(bytes) => {
+                    let sha = sha256_hex(&bytes);
+                    self.process_bytes(&cand.rel, bytes, sha, modified, 0)
+                }
+                Err(e) => vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), failed(format!("cannot read: {e}"))), txs: vec![], mappings: vec![] }],
+            }
+        };
+        self.progress.file_done(size);
+        outcomes
+    }
+
+    fn process_bytes(&self, rel: &str, bytes: Vec<u8>, sha: String, modified: Option<String>, depth: u32) -> Vec<FileOutcome> {
+        let size = bytes.len() as u64;
+        if bytes.is_empty() {
+            return vec![FileOutcome { entry: entry(rel, 0, modified, sha, skipped("empty file")), txs: vec![], mappings: vec![] }];
+        }
+        if is_plain_archive(&bytes) {
+            return self.process_archive(rel, &bytes, sha, modified, depth);
+        }
+        let file = SourceFile::new(rel.to_owned(), bytes, sha.clone());
+        let mut best: Option<(u8, usize)> = None;
+        for (i, imp) in self.importers.iter().enumerate() {
+            let conf = catch_unwind(AssertUnwindSafe(|| imp.detect(&file))).ok().flatten();
+            if let Some(c) = conf
+                && best.is_none_or(|(b, _)| c > b)
+            {
+                best = Some((c, i));
+            }
+        }
+        let Some((_, idx)) = best else {
+            let reason = describe_unrecognised(&file.bytes, &file);
+            return vec![FileOutcome { entry: entry(rel, size, modified, sha, skipped(reason)), txs: vec![], mappings: vec![] }];
+        };
+        let importer = &self.importers[idx];
+        let ctx = ImportContext { mappings: &self.opts.mappings, progress: self.progress };
+        let result = catch_unwind(AssertUnwindSafe(|| importer.import(&file, &ctx)))
+            .unwrap_or_else(|p| Err(IngestError::Panicked { format: importer.id().to_owned(), message: panic_message(p.as_ref()) }));
+        let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
+        match result {
+            Ok(out) => {
+                let (txs, mappings) = finalize(&mut e, &sha, out);
+                vec![FileOutcome { entry: e, txs, mappings }]
+            }
+            Err(IngestError::Cancelled) => {
+                e.status = failed("cancelled");
+                vec![FileOutcome { entry: e, txs: vec![], mappings: vec![] }]
+            }
+            Err(err) => {
+                e.status = failed(err.to_string());
+                e.format = Some(format_label(importer.id()).to_owned());
+                vec![FileOutcome { entry: e, txs: vec![], mappings: vec![] }]
+            }
+        }
+    }
+
+    fn process_archive(&self, rel: &str, bytes: &[u8], sha: String, modified: Option<String>, depth: u32) -> Vec<FileOutcome> {
+        let size = bytes.len() as u64;
+        let mut archive_entry = entry(rel, size, modified, sha, EvidenceStatus::Loaded { rows: 0 });
+        archive_entry.format = Some("ZIP archive".to_owned());
+        if depth >= 2 {
+            archive_entry.status = skipped("archive nested too deeply (more than 2 levels)");
+            return vec![FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] }];
+        }
+        let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
+            Ok(z) => z,
+            Err(e) => {
+                archive_entry.status = failed(format!("ZIP archive unreadable: {e}"));
+                return vec![FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] }];
+            }
+        };
+        let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut total: u64 = 0;
+        for i in 0..zip.len() {
+            let mut f = match zip.by_index(i) {
+                Ok(f) => f,
+                Err(e) => {
+                    archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={}", i + 1)), message: format!("archive member unreadable: {e}") });
+                    continue;
+                }
+            };
+            if f.is_dir() {
+                continue;
+            }
+            let name = match f.name() {
+                Ok(n) => n.replace('\\', "/"),
+                Err(e) => {
+                    archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={}", i + 1)), message: format!("archive member name unreadable: {e}") });
+                    continue;
+                }
+            };
+            let budget = self.opts.max_archive_bytes.saturating_sub(total);
+            let mut buf = Vec::new();
+            if let Err(e) = (&mut f).take(budget.min(self.opts.max_file_bytes) + 1).read_to_end(&mut buf) {
+                archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={name}")), message: format!("archive member unreadable: {e}") });
+                continue;
+            }
+            if buf.len() as u64 > budget.min(self.opts.max_file_bytes) {
+                archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={name}")), message: "archive member too large to unpack (zip bomb guard); not read".to_owned() });
+                break;
+            }
+            total += buf.len() as u64;
+            members.push((name, buf));
+        }
+        archive_entry.issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: format!("{} members, each listed as its own evidence entry", members.len()) });
+        let mut outcomes: Vec<FileOutcome> = members
+            .into_par_iter()
+            .flat_map_iter(|(name, buf)| {
+                let sha = sha256_hex(&buf);
+                self.process_bytes(&format!("{rel}!/{name}"), buf, sha, None, depth + 1)
+            })
+            .collect();
+        outcomes.insert(0, FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] });
+        outcomes
+    }
+}
+
+/// Display label for an importer id, used when a file fails before the importer names its format.
+fn format_label(id: &str) -> &str {
+    match id {
+        "mt940" => "MT940",
+        "camt" => "CAMT",
+        "bank_csv" => "bank CSV",
+        "table" => "table",
+        "pdf" => "PDF",
+        "datev" => "DATEV",
+        "ofx" => "OFX",
+        other => other,
+    }
+}
+
+/// Fills ids, paths and channels, checks locators, reconciles balances.
+fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transaction>, Vec<TableMapping>) {
+    let ImportOutput { format, format_version, mut transactions, statements, mut issues, mappings_used } = out;
+    e.format = Some(format);
+    e.format_version = format_version;
+    let mut seen: HashSet<String> = HashSet::with_capacity(transactions.len());
+    for (i, t) in transactions.iter_mut().enumerate() {
+        t.evidence_id = e.id.clone();
+        t.evidence_path.clone_from(&e.path);
+        let loc = t.locator.clone().unwrap_or(Locator::Row { sheet: None, row: (i + 1) as u32 });
+        let mut key = loc.to_string();
+        if !seen.insert(key.clone()) {
+            // Two rows with one locator would share a tx id; keep both, make the id unique, say so.
+            key = format!("{key} #{i}");
+            seen.insert(key.clone());
+            issues.push(EvidenceIssue { severity: Severity::Warning, locator: Some(loc.to_string()), message: "two transactions share this locator (reader imprecision); ids disambiguated".to_owned() });
+            t.tx_id = TxId::derive(sha, &Locator::Row { sheet: Some(key), row: 0 });
+        } else {
+            t.tx_id = TxId::derive(sha, &loc);
+        }
+        t.locator = Some(loc);
+        t.channel = channel::derive(t);
+        if t.currency.is_empty() {
+            t.currency = "EUR".to_owned();
+            issues.push(EvidenceIssue { severity: Severity::Info, locator: t.locator.as_ref().map(ToString::to_string), message: "no currency given; EUR assumed".to_owned() });
+        }
+    }
+    issues.extend(reconcile::statements(&statements, &transactions));
+    if transactions.iter().all(|t| t.source_kind == SourceKind::Statement) {
+        issues.extend(reconcile::running_balances(&transactions));
+    }
+    e.status = EvidenceStatus::Loaded { rows: transactions.len() };
+    if transactions.is_empty() && !issues.iter().any(|i| i.message.contains("no transactions")) {
+        issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: "no transactions found".to_owned() });
+    }
+    e.issues.extend(issues);
+    (transactions, mappings_used)
+}
+
+/// Ingests files and folders. Fails only when an input does not exist, when nothing was
+/// found, or when cancelled; every per-file problem is reported in the manifest instead.
+pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions, progress: &Progress) -> Result<IngestResult> {
+    progress.set_stage("scanning");
+    let candidates = collect(inputs)?;
+    let total_bytes: u64 = candidates.iter().map(|c| std::fs::metadata(&c.abs).map(|m| m.len()).unwrap_or(0)).sum();
+    progress.add_files(candidates.len() as u64, total_bytes);
+    progress.set_stage("reading");
+    let run = Run { importers: formats::registry(), opts, progress };
+    let per_file: Vec<Vec<FileOutcome>> = candidates
+        .par_iter()
+        .map(|c| if progress.is_cancelled() { Vec::new() } else { run.process_candidate(c) })
+        .collect();
+    if progress.is_cancelled() {
+        return Err(IngestError::Cancelled);
+    }
+    progress.set_stage("linking");
+    let mut outcomes: Vec<FileOutcome> = per_file.into_iter().flatten().collect();
+    // Byte-identical copies: the first (by path) is kept, the others are listed as duplicates.
+    let mut first_by_sha: HashMap<String, String> = HashMap::new();
+    for o in &mut outcomes {
+        if o.entry.sha256.is_empty() || o.entry.format.as_deref() == Some("ZIP archive") {
+            continue;
+        }
+        if let Some(first) = first_by_sha.get(&o.entry.sha256) {
+            o.entry.status = skipped(format!("identical content to {first} (same SHA-256); its transactions are counted once"));
+            o.txs.clear();
+            o.mappings.clear();
+        } else {
+            first_by_sha.insert(o.entry.sha256.clone(), o.entry.path.clone());
+        }
+    }
+    let mut result = IngestResult::default();
+    let mut mapping_names: BTreeMap<String, usize> = BTreeMap::new();
+    for o in outcomes {
+        for m in o.mappings {
+            *mapping_names.entry(m.name.clone()).or_default() += 1;
+            result.mappings_used.push(UsedMapping { evidence_path: o.entry.path.clone(), mapping: m });
+        }
+        result.transactions.extend(o.txs);
+        result.manifest.push(o.entry);
+    }
+    result.mirrors = mirror::link_mirrors(&mut result.transactions, opts.mirror_window_days);
+    progress.set_stage("done");
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_input_is_an_error() {
+        let err = ingest(&[PathBuf::from("/nonexistent/evidence")], &IngestOptions::default(), &Progress::new()).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn noise_and_duplicates_and_archives_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("bild.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        std::fs::write(root.join("leer.csv"), b"").unwrap();
+        std::fs::write(root.join("brief.txt"), "Sehr geehrte Damen und Herren,\nanbei die Unterlagen.\n").unwrap();
+        std::fs::write(root.join("kopie1.txt"), "gleich").unwrap();
+        std::fs::write(root.join("kopie2.txt"), "gleich").unwrap();
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("innen/brief.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, b"nur Text").unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        std::fs::write(root.join("paket.zip"), bytes).unwrap();
+        let res = ingest(&[root.to_path_buf()], &IngestOptions::default(), &Progress::new()).unwrap();
+        let by_path: BTreeMap<&str, &EvidenceFile> = res.manifest.iter().map(|e| (e.path.as_str(), e)).collect();
+        assert_eq!(by_path.len(), 7, "{:?}", by_path.keys());
+        assert!(matches!(&by_path["bild.png"].status, EvidenceStatus::Skipped { reason } if reason.contains("PNG image")));
+        assert!(matches!(&by_path["leer.csv"].status, EvidenceStatus::Skipped { reason } if reason == "empty file"));
+        assert!(matches!(&by_path["kopie2.txt"].status, EvidenceStatus::Skipped { reason } if reason.contains("identical content to kopie1.txt")));
+        assert_eq!(by_path["paket.zip"].format.as_deref(), Some("ZIP archive"));
+        assert!(by_path.contains_key("paket.zip!/innen/brief.txt"));
+        assert_eq!(by_path["bild.png"].sha256.len(), 64);
+        assert!(res.transactions.is_empty());
+    }
+
+    #[test]
+    fn cancel_returns_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "x").unwrap();
+        let p = Progress::new();
+        p.cancel();
+        assert!(matches!(ingest(&[dir.path().to_path_buf()], &IngestOptions::default(), &p), Err(IngestError::Cancelled)));
+    }
+}

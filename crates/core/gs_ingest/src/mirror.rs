@@ -1,0 +1,154 @@
+//! Mirror detection: the same transfer seen in the payer's and in the payee's statement (or in
+//! a statement and a ledger). Both rows are kept with their provenance; the second one gets
+//! `mirror_of = <primary tx_id>` so that later stages count the money once.
+
+use std::collections::HashMap;
+
+use gs_types::{Iban, PartyRef, SourceKind, Transaction};
+
+/// A comparable account key: IBAN, or a German BLZ + account number converted to IBAN,
+/// or the raw account key.
+fn match_key(p: &PartyRef) -> Option<String> {
+    if let Some(i) = &p.iban {
+        return Some(i.clone());
+    }
+    if let (Some(blz), Some(acct)) = (&p.bank_code, &p.account_number)
+        && let Some(iban) = Iban::from_german_account(blz, acct)
+    {
+        return Some(iban.as_str().to_owned());
+    }
+    p.account_key()
+}
+
+/// Whose view a row is written from: the statement's account, or the ledger file.
+fn perspective(t: &Transaction) -> String {
+    match t.source_kind {
+        SourceKind::Statement => format!("acct:{}", match_key(&t.account).unwrap_or_default()),
+        SourceKind::Ledger => format!("ledger:{}", t.evidence_id),
+    }
+}
+
+/// Links mirrored rows in place; returns the number of rows marked as mirrors.
+/// Rows match when payer, payee, currency and absolute amount are equal, booking dates are at
+/// most `window_days` apart, and they are written from different perspectives. Where both rows
+/// carry an end-to-end reference, the references must be equal.
+pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
+    type Key = (String, String, i64, String);
+    let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
+    for (i, t) in txs.iter().enumerate() {
+        if t.amount.cents() == 0 || t.reversal {
+            continue;
+        }
+        let (payer, payee) = t.payer_payee();
+        let (Some(a), Some(b)) = (match_key(payer), match_key(payee)) else { continue };
+        if a == b {
+            continue;
+        }
+        groups.entry((a, b, t.amount.cents().abs(), t.currency.clone())).or_default().push(i);
+    }
+    let mut keys: Vec<&Key> = groups.keys().collect();
+    keys.sort();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for key in keys {
+        let Some(idx) = groups.get(key) else { continue };
+        if idx.len() < 2 {
+            continue;
+        }
+        let mut idx = idx.clone();
+        idx.sort_by(|&x, &y| (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id)));
+        let mut used = vec![false; idx.len()];
+        for i in 0..idx.len() {
+            if used[i] {
+                continue;
+            }
+            let a = &txs[idx[i]];
+            let pa = perspective(a);
+            let mut best: Option<usize> = None;
+            for j in i + 1..idx.len() {
+                if used[j] {
+                    continue;
+                }
+                let b = &txs[idx[j]];
+                let days = (b.booking_date - a.booking_date).num_days();
+                if days > window_days {
+                    break;
+                }
+                if perspective(b) == pa {
+                    continue;
+                }
+                if let (Some(ea), Some(eb)) = (&a.end_to_end_ref, &b.end_to_end_ref)
+                    && ea != eb
+                {
+                    continue;
+                }
+                best = Some(j);
+                break;
+            }
+            if let Some(j) = best {
+                used[i] = true;
+                used[j] = true;
+                pairs.push((idx[i], idx[j]));
+            }
+        }
+    }
+    let mut marked = 0;
+    for (x, y) in pairs {
+        // Primary: the payer's own statement row (the money's origin), else the earlier row.
+        let payer_view = |t: &Transaction| t.source_kind == SourceKind::Statement && t.amount.is_negative();
+        let (primary, mirror) = if payer_view(&txs[y]) && !payer_view(&txs[x]) { (y, x) } else { (x, y) };
+        let pid = txs[primary].tx_id.clone();
+        if txs[mirror].mirror_of.is_none() && txs[primary].mirror_of.is_none() {
+            txs[mirror].mirror_of = Some(pid);
+            marked += 1;
+        }
+    }
+    marked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gs_types::{Money, TxId};
+
+    fn party(iban: &str) -> PartyRef {
+        PartyRef { iban: Some(iban.into()), ..Default::default() }
+    }
+
+    fn tx(id: &str, acct: &str, cp: &str, cents: i64, day: u32) -> Transaction {
+        Transaction {
+            tx_id: TxId(id.into()),
+            account: party(acct),
+            counterparty: party(cp),
+            amount: Money(cents),
+            currency: "EUR".into(),
+            booking_date: gs_types::chrono::NaiveDate::from_ymd_opt(2025, 3, day).unwrap(),
+            ..Default::default()
+        }
+    }
+
+    const A: &str = "DE89370400440532013000";
+    const B: &str = "DE02120300000000202051";
+
+    #[test]
+    fn links_payer_and_payee_views() {
+        let mut txs = vec![tx("in", B, A, 5000, 4), tx("out", A, B, -5000, 3), tx("other", A, B, -5000, 20)];
+        assert_eq!(link_mirrors(&mut txs, 4), 1);
+        assert_eq!(txs[0].mirror_of, Some(TxId("out".into())), "payee row mirrors the payer row");
+        assert_eq!(txs[1].mirror_of, None);
+        assert_eq!(txs[2].mirror_of, None, "a second transfer 17 days later is not a mirror");
+    }
+
+    #[test]
+    fn same_account_twice_is_not_a_mirror() {
+        let mut txs = vec![tx("r1", A, B, -5000, 3), tx("r2", A, B, -5000, 3)];
+        assert_eq!(link_mirrors(&mut txs, 4), 0);
+    }
+
+    #[test]
+    fn german_account_numbers_match_ibans() {
+        let mut a = tx("out", A, B, -700, 3);
+        a.counterparty = PartyRef { bank_code: Some("12030000".into()), account_number: Some("202051".into()), ..Default::default() };
+        let mut txs = vec![a, tx("in", B, A, 700, 3)];
+        assert_eq!(link_mirrors(&mut txs, 4), 1);
+    }
+}
