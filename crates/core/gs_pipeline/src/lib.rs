@@ -1,1 +1,192 @@
-//! placeholder
+//! The one entry point the app and the CLI call: ingest → graph → rules → model → findings,
+//! with progress and cancellation through [`gs_jobs::Progress`].
+//!
+//! Today the pipeline runs the ingest stage and builds the canonical frame; the graph, rule,
+//! model and findings stages are added by their own crates (see docs/ARCHITECTURE.md) and
+//! plug in after [`Stage::Ingest`].
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use gs_ingest::{IngestOptions, IngestResult};
+use gs_jobs::Progress;
+use gs_types::EvidenceStatus;
+use gs_types::chrono::NaiveDate;
+use polars::prelude::DataFrame;
+
+/// Errors of the pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Ingest failed as a whole (input missing, cancelled).
+    #[error(transparent)]
+    Ingest(#[from] gs_ingest::IngestError),
+    /// Building the frame failed.
+    #[error("building the transaction frame failed: {0}")]
+    Frame(#[from] polars::error::PolarsError),
+    /// The output folder lies inside the evidence.
+    #[error("output folder is inside the evidence; evidence folders are never written: {0}")]
+    OutputInsideEvidence(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// The stages, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Evidence → canonical transactions.
+    Ingest,
+    /// Entity resolution and the transaction graph (not built yet).
+    Graph,
+    /// Typology rules (not built yet).
+    Rules,
+    /// Anomaly model (not built yet).
+    Model,
+    /// Ranked findings (not built yet).
+    Findings,
+}
+
+/// What to run on.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// Evidence folders and files.
+    pub inputs: Vec<PathBuf>,
+    /// Ingest settings (mappings, limits).
+    pub ingest: IngestOptions,
+}
+
+/// What the pipeline produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Ingest result: transactions + manifest.
+    pub ingest: IngestResult,
+    /// The canonical frame (see docs/SCHEMA.md).
+    pub frame: DataFrame,
+    /// Stages that ran.
+    pub stages: Vec<Stage>,
+}
+
+/// A short case summary for status bars and CLI output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// Files looked at.
+    pub files: usize,
+    /// Files loaded.
+    pub loaded: usize,
+    /// Files skipped.
+    pub skipped: usize,
+    /// Files failed.
+    pub failed: usize,
+    /// Transactions.
+    pub transactions: usize,
+    /// Rows marked as mirrors.
+    pub mirrors: usize,
+    /// Earliest and latest booking date.
+    pub date_span: Option<(NaiveDate, NaiveDate)>,
+    /// Distinct statement accounts.
+    pub accounts: usize,
+    /// Warnings and errors over all files.
+    pub warnings: usize,
+    /// Dropped rows (errors) over all files.
+    pub row_errors: usize,
+}
+
+impl CaseSummary {
+    /// Summarises an ingest result.
+    pub fn of(result: &IngestResult) -> Self {
+        let mut s = CaseSummary { files: result.manifest.len(), transactions: result.transactions.len(), mirrors: result.mirrors, ..Default::default() };
+        for f in &result.manifest {
+            match f.status {
+                EvidenceStatus::Loaded { .. } => s.loaded += 1,
+                EvidenceStatus::Skipped { .. } => s.skipped += 1,
+                EvidenceStatus::Failed { .. } => s.failed += 1,
+            }
+            s.warnings += f.issues.iter().filter(|i| i.severity == gs_types::Severity::Warning).count();
+            s.row_errors += f.issues.iter().filter(|i| i.severity == gs_types::Severity::Error).count();
+        }
+        let mut accounts = BTreeSet::new();
+        for t in &result.transactions {
+            if let Some(k) = t.account.account_key() {
+                accounts.insert(k);
+            }
+            s.date_span = Some(match s.date_span {
+                None => (t.booking_date, t.booking_date),
+                Some((a, b)) => (a.min(t.booking_date), b.max(t.booking_date)),
+            });
+        }
+        s.accounts = accounts.len();
+        s
+    }
+}
+
+fn is_inside(child: &Path, parent: &Path) -> bool {
+    match (std::fs::canonicalize(parent), canonical_or_parent(child)) {
+        (Ok(p), Some(c)) => p.is_dir() && c.starts_with(&p),
+        _ => false,
+    }
+}
+
+/// Canonicalises a path that may not exist yet via its nearest existing ancestor.
+fn canonical_or_parent(p: &Path) -> Option<PathBuf> {
+    let mut cur = p.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = std::fs::canonicalize(&cur) {
+            let mut out = c;
+            for r in rest.iter().rev() {
+                out.push(r);
+            }
+            return Some(out);
+        }
+        rest.push(cur.file_name()?.to_owned());
+        cur = cur.parent()?.to_path_buf();
+        if cur.as_os_str().is_empty() {
+            cur = PathBuf::from(".");
+        }
+    }
+}
+
+/// Refuses an output folder inside any evidence input.
+pub fn check_output_dir(inputs: &[PathBuf], out: &Path) -> Result<()> {
+    for i in inputs {
+        if is_inside(out, i) {
+            return Err(PipelineError::OutputInsideEvidence(out.display().to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the pipeline's stages that exist today (ingest + frame).
+pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
+    tracing::info!(inputs = req.inputs.len(), "ingest started");
+    let ingest = gs_ingest::ingest(&req.inputs, &req.ingest, progress)?;
+    progress.set_stage("frame");
+    let frame = gs_types::schema::to_frame(&ingest.transactions)?;
+    progress.set_stage("done");
+    tracing::info!(files = ingest.manifest.len(), transactions = ingest.transactions.len(), "ingest finished");
+    Ok(Outcome { ingest, frame, stages: vec![Stage::Ingest] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_inside_evidence_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ev = dir.path().join("evidence");
+        std::fs::create_dir_all(&ev).unwrap();
+        assert!(check_output_dir(&[ev.clone()], &ev.join("out")).is_err());
+        assert!(check_output_dir(&[ev.clone()], &ev.join("a/b/c")).is_err());
+        assert!(check_output_dir(&[ev], &dir.path().join("out")).is_ok());
+    }
+
+    #[test]
+    fn empty_folder_gives_empty_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(&Request { inputs: vec![dir.path().to_path_buf()], ..Default::default() }, &Progress::new()).unwrap();
+        assert_eq!(out.frame.height(), 0);
+        assert_eq!(out.frame.width(), gs_types::schema::COLUMNS.len());
+        assert_eq!(CaseSummary::of(&out.ingest).files, 0);
+    }
+}
