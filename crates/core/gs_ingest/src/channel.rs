@@ -42,7 +42,7 @@ pub fn from_bank_tx_code(code: &str) -> Option<Channel> {
         (_, "STDO") => Channel::StandingOrder,
         ("RCDT" | "ICDT" | "RRCT" | "IRCT", _) => Channel::Transfer,
         (_, "CHRG" | "FEES" | "INTR" | "COMM") | ("CHRG" | "INTR", _) => Channel::Fee,
-        ("CNTR", _) => return None,
+        // Counter transactions (CNTR) without CDPT/CWDL and unknown families: no claim.
         _ => return None,
     })
 }

@@ -91,15 +91,15 @@ fn collect(inputs: &[PathBuf]) -> Result<Vec<Candidate>> {
     let single_dir = inputs.len() == 1 && inputs[0].is_dir();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|_| IngestError::NotFound(input.display().to_string()))?;
-        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| input.display().to_string());
+        let name = input.file_name().map_or_else(|| input.display().to_string(), |n| n.to_string_lossy().into_owned());
         if meta.is_dir() {
             for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
                         // Unreadable folder: keep going, report it as a file-level failure.
-                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| input.clone());
-                        let rel = path.strip_prefix(input).map(rel_string).unwrap_or_else(|_| path.display().to_string());
+                        let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
+                        let rel = path.strip_prefix(input).map_or_else(|_| path.display().to_string(), rel_string);
                         out.push(Candidate { abs: path, rel: if single_dir { rel } else { format!("{name}/{rel}") } });
                         continue;
                     }
@@ -362,27 +362,44 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
     let ImportOutput { format, format_version, mut transactions, statements, mut issues, mappings_used } = out;
     e.format = Some(format);
     e.format_version = format_version;
-    let mut seen: HashSet<String> = HashSet::with_capacity(transactions.len());
-    for (i, t) in transactions.iter_mut().enumerate() {
-        t.evidence_id = e.id.clone();
-        t.evidence_path.clone_from(&e.path);
-        let loc = t.locator.clone().unwrap_or(Locator::Row { sheet: None, row: (i + 1) as u32 });
-        let mut key = loc.to_string();
-        if !seen.insert(key.clone()) {
-            // Two rows with one locator would share a tx id; keep both, make the id unique, say so.
-            key = format!("{key} #{i}");
-            seen.insert(key.clone());
-            issues.push(EvidenceIssue { severity: Severity::Warning, locator: Some(loc.to_string()), message: "two transactions share this locator (reader imprecision); ids disambiguated".to_owned() });
-            t.tx_id = TxId::derive(sha, &Locator::Row { sheet: Some(key), row: 0 });
-        } else {
-            t.tx_id = TxId::derive(sha, &loc);
-        }
-        t.locator = Some(loc);
+    // Ids, paths and channels in parallel: a single bank CSV can hold a million rows.
+    let evidence_id = e.id.clone();
+    let evidence_path = e.path.clone();
+    transactions.par_iter_mut().enumerate().for_each(|(i, t)| {
+        t.evidence_id.clone_from(&evidence_id);
+        t.evidence_path.clone_from(&evidence_path);
+        let loc = t.locator.get_or_insert_with(|| Locator::Row { sheet: None, row: (i + 1) as u32 });
+        t.tx_id = TxId::derive(sha, loc);
         t.channel = channel::derive(t);
-        if t.currency.is_empty() {
-            t.currency = "EUR".to_owned();
-            issues.push(EvidenceIssue { severity: Severity::Info, locator: t.locator.as_ref().map(ToString::to_string), message: "no currency given; EUR assumed".to_owned() });
+    });
+    // Two rows with one locator would share a tx id: keep both, make the later id unique, say so.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(transactions.len());
+    let mut dups = Vec::new();
+    for (i, t) in transactions.iter().enumerate() {
+        if !seen.insert(t.tx_id.0.as_str()) {
+            dups.push(i);
         }
+    }
+    drop(seen);
+    for i in dups {
+        let t = &mut transactions[i];
+        let loc = t.locator.as_ref().map(ToString::to_string).unwrap_or_default();
+        t.tx_id = TxId::derive(sha, &Locator::Row { sheet: Some(format!("{loc} #{i}")), row: 0 });
+        issues.push(EvidenceIssue {
+            severity: Severity::Warning,
+            locator: Some(loc),
+            message: "two transactions share this locator (reader imprecision); ids disambiguated".to_owned(),
+        });
+    }
+    let mut missing_currency = 0usize;
+    for t in &mut transactions {
+        if t.currency.is_empty() {
+            "EUR".clone_into(&mut t.currency);
+            missing_currency += 1;
+        }
+    }
+    if missing_currency > 0 {
+        issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: format!("{missing_currency} rows without currency; EUR assumed") });
     }
     issues.extend(reconcile::statements(&statements, &transactions));
     if transactions.iter().all(|t| t.source_kind == SourceKind::Statement) {
@@ -401,7 +418,7 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
 pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions, progress: &Progress) -> Result<IngestResult> {
     progress.set_stage("scanning");
     let candidates = collect(inputs)?;
-    let total_bytes: u64 = candidates.iter().map(|c| std::fs::metadata(&c.abs).map(|m| m.len()).unwrap_or(0)).sum();
+    let total_bytes: u64 = candidates.iter().map(|c| std::fs::metadata(&c.abs).map_or(0, |m| m.len())).sum();
     progress.add_files(candidates.len() as u64, total_bytes);
     progress.set_stage("reading");
     let run = Run { importers: formats::registry(), opts, progress };

@@ -176,8 +176,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ev = dir.path().join("evidence");
         std::fs::create_dir_all(&ev).unwrap();
-        assert!(check_output_dir(&[ev.clone()], &ev.join("out")).is_err());
-        assert!(check_output_dir(&[ev.clone()], &ev.join("a/b/c")).is_err());
+        assert!(check_output_dir(std::slice::from_ref(&ev), &ev.join("out")).is_err());
+        assert!(check_output_dir(std::slice::from_ref(&ev), &ev.join("a/b/c")).is_err());
         assert!(check_output_dir(&[ev], &dir.path().join("out")).is_ok());
     }
 

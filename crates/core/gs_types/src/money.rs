@@ -148,13 +148,15 @@ fn format_grouped(cents: i64, group: char, decimal: char) -> String {
     let mut out = String::with_capacity(units.len() + units.len() / 3 + 5);
     out.push_str(sign);
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             out.push(group);
         }
         out.push(c);
     }
     out.push(decimal);
-    out.push_str(&format!("{:02}", abs % 100));
+    let c = abs % 100;
+    out.push(char::from(b'0' + (c / 10) as u8));
+    out.push(char::from(b'0' + (c % 10) as u8));
     out
 }
 
@@ -183,8 +185,8 @@ fn parse_amount(text: &str, sep: DecimalSeparator) -> Result<ParsedAmount, Amoun
                 sign_seen = true;
                 negative = c != '+';
             }
-            '\'' | ' ' | '\u{a0}' | '\u{202f}' => {} // Swiss/space thousands separators
-            '€' | '$' | '£' => {}
+            // Swiss/space thousands separators and currency symbols carry no value.
+            '\'' | ' ' | '\u{a0}' | '\u{202f}' | '€' | '$' | '£' => {}
             c if c.is_ascii_alphabetic() => {
                 // currency codes like EUR before or after the number
                 if body.chars().any(|b| b.is_ascii_digit())

@@ -38,7 +38,8 @@ impl TxId {
         let digest = h.finalize();
         let mut s = String::with_capacity(16);
         for b in &digest[..8] {
-            s.push_str(&format!("{b:02x}"));
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
         }
         Self(s)
     }
