@@ -1,6 +1,6 @@
 //! geldspur: follow the money in seized financial evidence.
 //!
-//! With no subcommand this will open the desktop window (being built); subcommands run the
+//! With no subcommand (or `open [FOLDER]`) it opens the desktop window; subcommands run the
 //! same pipeline headless.
 
 mod cli_ingest;
@@ -31,15 +31,31 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    gs_log::init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Ingest(args)) => cli_ingest::run(&args),
-        Some(Command::Open { .. }) | None => {
-            eprintln!(
-                "geldspur: the desktop window is not built yet in this version; use `geldspur ingest <folder> --out <dir>`"
-            );
-            ExitCode::from(2)
+        Some(Command::Ingest(args)) => {
+            gs_log::init();
+            cli_ingest::run(&args)
+        }
+        Some(Command::Open { folder }) => open_window(folder),
+        None => open_window(None),
+    }
+}
+
+fn open_window(folder: Option<PathBuf>) -> ExitCode {
+    // Warnings and errors from tracing also become toasts in the window.
+    let log_rx = gs_log::init_with_ui(256);
+    if let Some(f) = &folder
+        && !f.exists()
+    {
+        eprintln!("geldspur: input does not exist: {}", f.display());
+        return ExitCode::from(2);
+    }
+    match gs_app::run_native(folder.into_iter().collect(), Some(log_rx)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("geldspur: cannot open the window: {e}");
+            ExitCode::from(1)
         }
     }
 }

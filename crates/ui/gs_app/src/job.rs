@@ -1,0 +1,63 @@
+//! The ingest job: a named background thread running the pipeline, with progress atomics, a
+//! cancel flag, a generation id (stale results are dropped) and a bounded result channel.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Instant;
+
+use gs_jobs::Progress;
+
+/// A running ingest.
+pub struct IngestJob {
+    /// Increases with every job; results of older generations are ignored.
+    pub generation: u64,
+    /// Shared progress / cancel flag.
+    pub progress: Progress,
+    /// Inputs of this job.
+    pub inputs: Vec<PathBuf>,
+    /// Start time (for files/s).
+    pub started: Instant,
+    rx: Receiver<(u64, gs_pipeline::Result<gs_pipeline::Outcome>)>,
+}
+
+/// What polling a job gave.
+pub enum JobPoll {
+    /// Still running.
+    Running,
+    /// Finished (successfully, cancelled or failed).
+    Done(gs_pipeline::Result<gs_pipeline::Outcome>),
+    /// The worker thread died without a result.
+    Lost,
+}
+
+impl IngestJob {
+    /// Starts the job on a thread named `ingest-<generation>`. `wake` is called on progress
+    /// (the app passes egui's `request_repaint`).
+    pub fn start(generation: u64, inputs: Vec<PathBuf>, wake: gs_jobs::WakeFn) -> std::io::Result<Self> {
+        let progress = Progress::new();
+        progress.set_wake(wake.clone());
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let request = gs_pipeline::Request { inputs: inputs.clone(), ..Default::default() };
+        let p = progress.clone();
+        std::thread::Builder::new().name(format!("ingest-{generation}")).spawn(move || {
+            let result = gs_pipeline::run(&request, &p);
+            let _ = tx.send((generation, result));
+            wake();
+        })?;
+        Ok(Self { generation, progress, inputs, started: Instant::now(), rx })
+    }
+
+    /// Non-blocking poll.
+    pub fn poll(&self) -> JobPoll {
+        match self.rx.try_recv() {
+            Ok((generation, result)) if generation == self.generation => JobPoll::Done(result),
+            Ok(_) | Err(TryRecvError::Empty) => JobPoll::Running,
+            Err(TryRecvError::Disconnected) => JobPoll::Lost,
+        }
+    }
+
+    /// Asks the job to stop.
+    pub fn cancel(&self) {
+        self.progress.cancel();
+    }
+}
