@@ -119,7 +119,7 @@ mod tests {
     fn statement_mismatch_is_reported() {
         let txs = vec![tx(1, 100, 0), tx(2, -50, 0)];
         let ok = StatementSummary { label: "statement 1".into(), opening: Some(Money(1000)), closing: Some(Money(1050)), tx_range: 0..2, ..Default::default() };
-        assert!(statements(&[ok.clone()], &txs).is_empty());
+        assert!(statements(std::slice::from_ref(&ok), &txs).is_empty());
         let bad = StatementSummary { closing: Some(Money(1000)), ..ok };
         let w = statements(&[bad], &txs);
         assert_eq!(w.len(), 1);

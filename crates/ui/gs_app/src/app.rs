@@ -129,7 +129,8 @@ impl GeldspurApp {
         }
         let Some(inputs) = self.state.queue.pop_front() else { return };
         self.state.generation += 1;
-        match IngestJob::start(self.state.generation, inputs, self.wake_fn()) {
+        let base = self.state.case.snapshot();
+        match IngestJob::start(self.state.generation, inputs, base, self.wake_fn()) {
             Ok(job) => self.state.job = Some(job),
             Err(e) => self.toast(true, format!("cannot start the ingest thread: {e}")),
         }
@@ -224,27 +225,20 @@ impl GeldspurApp {
             let job = self.state.job.take();
             let s = self.lang().strings();
             match result {
-                Some(Ok(outcome)) => {
+                Some(Ok(out)) => {
                     let secs = job.as_ref().map_or(0.0, |j| j.started.elapsed().as_secs_f64());
-                    let files = outcome.ingest.manifest.len() as u64;
-                    let rows = outcome.ingest.transactions.len() as u64;
-                    self.state.last_job = Some((secs, files, rows));
-                    let failed: Vec<String> = outcome
-                        .ingest
-                        .manifest
-                        .iter()
-                        .filter_map(|e| match &e.status {
-                            gs_types::EvidenceStatus::Failed { reason } => Some(format!("{}: {reason}", e.path)),
-                            _ => None,
-                        })
-                        .collect();
-                    for f in failed.iter().take(3) {
+                    self.state.last_job = Some((secs, out.files, out.rows));
+                    for f in out.failed.iter().take(3) {
                         self.toast(true, f.clone());
                     }
-                    if failed.len() > 3 {
-                        self.toast(true, format!("… {} {}", failed.len() - 3, s.status_failed));
+                    if out.failed.len() > 3 {
+                        self.toast(true, format!("… {} {}", out.failed.len() - 3, s.status_failed));
                     }
-                    self.state.case.merge(outcome.ingest, gs_ingest::IngestOptions::default().mirror_window_days);
+                    let name = self.state.case.name.take();
+                    self.state.case = out.case;
+                    if self.state.case.name.is_none() {
+                        self.state.case.name = name;
+                    }
                     self.state.table.refresh(&self.state.case);
                 }
                 Some(Err(gs_pipeline::PipelineError::Ingest(gs_ingest::IngestError::Cancelled))) => {

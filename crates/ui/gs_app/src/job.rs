@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use gs_jobs::Progress;
 
+use crate::state::Case;
+
 /// A running ingest.
 pub struct IngestJob {
     /// Increases with every job; results of older generations are ignored.
@@ -17,7 +19,20 @@ pub struct IngestJob {
     pub inputs: Vec<PathBuf>,
     /// Start time (for files/s).
     pub started: Instant,
-    rx: Receiver<(u64, gs_pipeline::Result<gs_pipeline::Outcome>)>,
+    rx: Receiver<(u64, gs_pipeline::Result<JobOutput>)>,
+}
+
+/// A finished job's result: the merged case, ready to replace the current one (merging and
+/// mirror linking over a million rows happen here, off the UI thread).
+pub struct JobOutput {
+    /// The case with the new evidence merged in.
+    pub case: Case,
+    /// Files and transactions read by this job.
+    pub files: u64,
+    /// Transactions read by this job.
+    pub rows: u64,
+    /// "path: reason" of files that failed in this job.
+    pub failed: Vec<String>,
 }
 
 /// What polling a job gave.
@@ -25,7 +40,7 @@ pub enum JobPoll {
     /// Still running.
     Running,
     /// Finished (successfully, cancelled or failed).
-    Done(gs_pipeline::Result<gs_pipeline::Outcome>),
+    Done(gs_pipeline::Result<JobOutput>),
     /// The worker thread died without a result.
     Lost,
 }
@@ -33,14 +48,30 @@ pub enum JobPoll {
 impl IngestJob {
     /// Starts the job on a thread named `ingest-<generation>`. `wake` is called on progress
     /// (the app passes egui's `request_repaint`).
-    pub fn start(generation: u64, inputs: Vec<PathBuf>, wake: gs_jobs::WakeFn) -> std::io::Result<Self> {
+    pub fn start(generation: u64, inputs: Vec<PathBuf>, base: Case, wake: gs_jobs::WakeFn) -> std::io::Result<Self> {
         let progress = Progress::new();
         progress.set_wake(wake.clone());
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let request = gs_pipeline::Request { inputs: inputs.clone(), ..Default::default() };
         let p = progress.clone();
         std::thread::Builder::new().name(format!("ingest-{generation}")).spawn(move || {
-            let result = gs_pipeline::run(&request, &p);
+            let result = gs_pipeline::run(&request, &p).map(|outcome| {
+                let files = outcome.ingest.manifest.len() as u64;
+                let rows = outcome.ingest.transactions.len() as u64;
+                let failed = outcome
+                    .ingest
+                    .manifest
+                    .iter()
+                    .filter_map(|e| match &e.status {
+                        gs_types::EvidenceStatus::Failed { reason } => Some(format!("{}: {reason}", e.path)),
+                        _ => None,
+                    })
+                    .collect();
+                p.set_stage("merging");
+                let mut case = base;
+                case.merge(outcome.ingest, request.ingest.mirror_window_days);
+                JobOutput { case, files, rows, failed }
+            });
             let _ = tx.send((generation, result));
             wake();
         })?;

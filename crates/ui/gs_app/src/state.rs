@@ -164,6 +164,17 @@ impl Case {
         self.transactions = Arc::new(txs);
     }
 
+    /// A cheap copy for a background job to merge into (transactions are shared, not copied).
+    pub fn snapshot(&self) -> Case {
+        Case {
+            evidence: self.evidence.clone(),
+            transactions: Arc::clone(&self.transactions),
+            accounts: self.accounts.clone(),
+            mirrors: self.mirrors,
+            name: self.name.clone(),
+        }
+    }
+
     /// Files with failures, warnings or dropped rows.
     pub fn has_problem(e: &EvidenceFile) -> bool {
         matches!(e.status, EvidenceStatus::Failed { .. }) || e.issues.iter().any(|i| i.severity >= Severity::Warning)
