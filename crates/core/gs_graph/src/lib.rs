@@ -1,0 +1,1 @@
+//! Entity resolution, graph and typology rules (being written).
