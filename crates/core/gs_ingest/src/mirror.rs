@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use gs_types::{Iban, PartyRef, SourceKind, Transaction};
+use gs_types::{Iban, PartyRef, SourceKind, Transaction, TxId};
 
 /// A comparable account key: IBAN, or a German BLZ + account number converted to IBAN,
 /// or the raw account key.
@@ -91,6 +91,64 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
             }
         }
     }
+    // Second pass: many exports (ING, PDF statements) name the counterparty without its IBAN.
+    // Such a row of account A matches an unpaired row of account B whose counterparty *is* A,
+    // with the same absolute amount and currency, opposite sign and a booking date in the window.
+    let mut paired = vec![false; txs.len()];
+    for &(x, y) in &pairs {
+        paired[x] = true;
+        paired[y] = true;
+    }
+    let mut by_cp: HashMap<(String, i64, String), Vec<usize>> = HashMap::new();
+    for (i, t) in txs.iter().enumerate() {
+        if paired[i] || t.reversal || t.amount.cents() == 0 || t.source_kind != SourceKind::Statement {
+            continue;
+        }
+        if let (Some(_), Some(cp)) = (match_key(&t.account), match_key(&t.counterparty)) {
+            by_cp.entry((cp, t.amount.cents().abs(), t.currency.clone())).or_default().push(i);
+        }
+    }
+    let mut open: Vec<usize> = (0..txs.len())
+        .filter(|&i| {
+            let t = &txs[i];
+            !paired[i]
+                && !t.reversal
+                && t.amount.cents() != 0
+                && t.source_kind == SourceKind::Statement
+                && match_key(&t.account).is_some()
+                && match_key(&t.counterparty).is_none()
+        })
+        .collect();
+    open.sort_by(|&x, &y| (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id)));
+    for i in open {
+        let a = &txs[i];
+        let Some(acct) = match_key(&a.account) else { continue };
+        let Some(cands) = by_cp.get(&(acct.clone(), a.amount.cents().abs(), a.currency.clone())) else { continue };
+        let mut best: Option<(i64, &TxId, usize)> = None;
+        for &j in cands {
+            let b = &txs[j];
+            if paired[j] || b.amount.is_negative() == a.amount.is_negative() || match_key(&b.account).as_ref() == Some(&acct) {
+                continue;
+            }
+            let days = (b.booking_date - a.booking_date).num_days().abs();
+            if days > window_days {
+                continue;
+            }
+            if let (Some(ea), Some(eb)) = (&a.end_to_end_ref, &b.end_to_end_ref)
+                && ea != eb
+            {
+                continue;
+            }
+            if best.is_none_or(|(d, id, _)| (days, &b.tx_id) < (d, id)) {
+                best = Some((days, &b.tx_id, j));
+            }
+        }
+        if let Some((_, _, j)) = best {
+            paired[i] = true;
+            paired[j] = true;
+            pairs.push((i, j));
+        }
+    }
     let mut marked = 0;
     for (x, y) in pairs {
         // Primary: the payer's own statement row (the money's origin), else the earlier row.
@@ -142,6 +200,21 @@ mod tests {
     fn same_account_twice_is_not_a_mirror() {
         let mut txs = vec![tx("r1", A, B, -5000, 3), tx("r2", A, B, -5000, 3)];
         assert_eq!(link_mirrors(&mut txs, 4), 0);
+    }
+
+    #[test]
+    fn counterparty_without_iban_matches_the_other_statement() {
+        let mut out = tx("out", A, B, -2290, 6);
+        out.counterparty = PartyRef { name: Some("Erika Muster".into()), ..Default::default() };
+        let mut txs = vec![out, tx("in", B, A, 2290, 6), tx("later", B, A, 2290, 30)];
+        assert_eq!(link_mirrors(&mut txs, 4), 1);
+        assert_eq!(txs[1].mirror_of, Some(TxId("out".into())));
+        assert_eq!(txs[2].mirror_of, None);
+        // Same sign on both sides is not a mirror.
+        let mut out2 = tx("o2", A, B, 2290, 6);
+        out2.counterparty = PartyRef::default();
+        let mut t2 = vec![out2, tx("i2", B, A, 2290, 6)];
+        assert_eq!(link_mirrors(&mut t2, 4), 0);
     }
 
     #[test]

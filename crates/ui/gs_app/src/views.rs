@@ -255,8 +255,8 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
     let rows = &c.state.table.rows;
     let header = |ui: &mut egui::Ui, label: &str, col: SortColumn| {
         let arrow = match c.state.table.sort {
-            Some((s, true)) if s == col => " ↑",
-            Some((s, false)) if s == col => " ↓",
+            Some((s, true)) if s == col => " ^",
+            Some((s, false)) if s == col => " v",
             _ => "",
         };
         if ui.button(RichText::new(format!("{label}{arrow}")).strong()).clicked() {
@@ -264,6 +264,8 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
         }
     };
     let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    // Clicks on cell text select the row (selectable labels would swallow them).
+    ui.style_mut().interaction.selectable_labels = false;
     TableBuilder::new(ui)
         .id_salt("transactions")
         .striped(true)
@@ -364,7 +366,7 @@ fn details_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
             field_ui(ui, c.s.references, &refs.join(" · "));
             field_ui(ui, c.s.balance_after, &t.balance_after.map(|b| format::amount(b, &t.currency, c.lang)).unwrap_or_default());
             if t.reversal {
-                field_ui(ui, c.s.reversal, "✓");
+                field_ui(ui, c.s.reversal, "•");
             }
             field_ui(ui, c.s.mirror_of, t.mirror_of.as_ref().map(|m| m.0.as_str()).unwrap_or(""));
         });

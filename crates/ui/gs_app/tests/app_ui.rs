@@ -74,11 +74,11 @@ fn start_view_then_loaded_case_with_evidence_table_filter_and_details() {
     let amounts: Vec<i64> = h.state().state.table.rows.iter().map(|&i| h.state().state.case.transactions[i as usize].amount.cents()).collect();
     assert!(amounts.windows(2).all(|w| w[0] <= w[1]));
 
-    // Selecting a row (click on its source cell) shows its provenance in the details pane.
+    // Selecting a row (click on its amount cell) shows its provenance in the details pane.
     let first = h.state().state.table.rows[0] as usize;
     let t = h.state().state.case.transactions[first].clone();
     let loc = t.locator.as_ref().expect("locator").to_string();
-    h.get_by_label(&format!("{} · {loc}", t.evidence_path)).click();
+    h.get_all_by_label(&gs_ui::format::amount(t.amount, &t.currency, Lang::En)).next().expect("amount cell of the first row").click();
     h.run_steps(2);
     assert_eq!(h.state().state.table.selected, Some(first));
     h.get_by_label(&format!("Location: {loc}"));

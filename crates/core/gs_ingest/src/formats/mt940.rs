@@ -710,8 +710,9 @@ impl Parser<'_, '_> {
             tx.booking_text = d.booking_text;
         }
         tx.purpose = d.purpose;
-        if d.eref.is_some() {
-            tx.end_to_end_ref = d.eref;
+        // "NOTPROVIDED" is SEPA's placeholder for "no end-to-end id", not a reference.
+        if let Some(e) = d.eref.filter(|e| !e.trim().eq_ignore_ascii_case("NOTPROVIDED")) {
+            tx.end_to_end_ref = Some(e);
         }
         tx.mandate_ref = d.mref;
         tx.creditor_id = d.cred;
@@ -1107,8 +1108,10 @@ fn parse_61(content: &[&str]) -> std::result::Result<Entry61, String> {
     };
     // Customer reference up to "//", bank reference after it (kept in source_text only).
     let cust = refs.split("//").next().unwrap_or("").trim();
-    let customer_ref =
-        (!cust.is_empty() && !cust.eq_ignore_ascii_case("NONREF")).then(|| cust.to_owned());
+    let customer_ref = (!cust.is_empty()
+        && !cust.eq_ignore_ascii_case("NONREF")
+        && !cust.eq_ignore_ascii_case("NOTPROVIDED"))
+    .then(|| cust.to_owned());
     let supp: Vec<&str> =
         c.s.get(c.i..)
             .unwrap_or("")

@@ -1,0 +1,354 @@
+//! A lenient, allocation-light CSV tokenizer with physical line numbers, delimiter sniffing and
+//! record-aligned chunking for parallel parsing.
+//!
+//! Quoted fields may hold delimiters, line breaks and `""`. Stray quotes inside unquoted fields
+//! are kept literally (real exports have them); text after a closing quote is appended. Line
+//! breaks are `\n`, `\r\n` and lone `\r`, counted like `text::numbered_lines`.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Where a record lies in the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RecordPos {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset after the last character (before the line break).
+    pub end: usize,
+    /// 1-based physical line where the record starts.
+    pub line: u32,
+}
+
+/// Iterates over the records of a text.
+pub(crate) struct Tokenizer<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u32,
+    delim: u8,
+}
+
+impl<'a> Tokenizer<'a> {
+    /// Starts at byte `pos` (a record start) on 1-based line `line`.
+    pub fn new(text: &'a str, delim: u8, pos: usize, line: u32) -> Self {
+        Self {
+            text,
+            pos,
+            line,
+            delim,
+        }
+    }
+
+    /// Byte offset of the next record.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// 1-based line of the next record.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// Reads the next record into `fields` (cleared first). `None` at the end of the text.
+    pub fn next_record(&mut self, fields: &mut Vec<Cow<'a, str>>) -> Option<RecordPos> {
+        fields.clear();
+        let text = self.text;
+        let b = text.as_bytes();
+        let n = b.len();
+        if self.pos >= n {
+            return None;
+        }
+        let start = self.pos;
+        let line = self.line;
+        let mut i = self.pos;
+        loop {
+            // one field
+            if i < n && b[i] == b'"' {
+                i += 1;
+                let fstart = i;
+                let mut owned: Option<String> = None;
+                let mut seg = i;
+                loop {
+                    if i >= n {
+                        break;
+                    }
+                    match b[i] {
+                        b'"' => {
+                            if i + 1 < n && b[i + 1] == b'"' {
+                                let o = owned.get_or_insert_with(String::new);
+                                o.push_str(&text[seg..=i]);
+                                i += 2;
+                                seg = i;
+                            } else {
+                                break;
+                            }
+                        }
+                        b'\n' => {
+                            self.line = self.line.saturating_add(1);
+                            i += 1;
+                        }
+                        b'\r' => {
+                            if !(i + 1 < n && b[i + 1] == b'\n') {
+                                self.line = self.line.saturating_add(1);
+                            }
+                            i += 1;
+                        }
+                        _ => i += 1,
+                    }
+                }
+                let qend = i.min(n);
+                let mut value: Cow<'a, str> = match owned {
+                    Some(mut o) => {
+                        o.push_str(&text[seg..qend]);
+                        Cow::Owned(o)
+                    }
+                    None => Cow::Borrowed(&text[fstart..qend]),
+                };
+                if i < n {
+                    i += 1; // closing quote
+                }
+                // lenient: characters after the closing quote up to the delimiter
+                let tail_start = i;
+                while i < n && b[i] != self.delim && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+                if i > tail_start {
+                    let mut o = value.into_owned();
+                    o.push_str(&text[tail_start..i]);
+                    value = Cow::Owned(o);
+                }
+                fields.push(value);
+            } else {
+                let fstart = i;
+                while i < n && b[i] != self.delim && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+                fields.push(Cow::Borrowed(&text[fstart..i]));
+            }
+            if i < n && b[i] == self.delim {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        let end = i;
+        if i < n {
+            if b[i] == b'\r' {
+                i += 1;
+                if i < n && b[i] == b'\n' {
+                    i += 1;
+                }
+            } else if b[i] == b'\n' {
+                i += 1;
+            }
+            self.line = self.line.saturating_add(1);
+        }
+        self.pos = i;
+        Some(RecordPos { start, end, line })
+    }
+}
+
+/// Counts delimiter candidates outside quotes per line over the first lines and picks the one
+/// with the most consistent field count (at least two fields).
+pub(crate) fn sniff_delimiter(head: &str) -> Option<u8> {
+    let mut best: Option<(u8, usize)> = None;
+    for d in [b';', b',', b'\t', b'|'] {
+        let mut tok = Tokenizer::new(head, d, 0, 1);
+        let mut fields = Vec::new();
+        let mut counts: Vec<usize> = Vec::new();
+        while let Some(_r) = tok.next_record(&mut fields) {
+            if fields.len() == 1 && fields[0].trim().is_empty() {
+                continue;
+            }
+            counts.push(fields.len());
+            if counts.len() >= 60 {
+                break;
+            }
+        }
+        if counts.is_empty() {
+            continue;
+        }
+        // the most frequent field count above one, weighted by how often it occurs
+        let mut freq: Vec<(usize, usize)> = Vec::new();
+        for &c in &counts {
+            if c < 2 {
+                continue;
+            }
+            match freq.iter_mut().find(|(k, _)| *k == c) {
+                Some((_, f)) => *f += 1,
+                None => freq.push((c, 1)),
+            }
+        }
+        // cells in rows of the same width: a decimal comma inside a ';' file splits a few
+        // rows in two, but the ';' rows are both many and wide
+        let Some(&(cols, f)) = freq.iter().max_by_key(|(c, f)| (*f * *c, *c)) else {
+            continue;
+        };
+        let score = f * cols;
+        if f >= 1 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((d, score));
+        }
+    }
+    best.map(|(d, _)| d)
+}
+
+/// Line breaks in `b` (`\n`, and `\r` not followed by `\n`).
+fn count_breaks(b: &[u8], next: Option<u8>) -> u32 {
+    let mut c = 0u32;
+    for (i, &x) in b.iter().enumerate() {
+        if x == b'\n' {
+            c = c.saturating_add(1);
+        } else if x == b'\r' {
+            let nx = b.get(i + 1).copied().or(next);
+            if nx != Some(b'\n') {
+                c = c.saturating_add(1);
+            }
+        }
+    }
+    c
+}
+
+/// Splits `text[from..]` into about `parts` record-aligned ranges (with their 1-based start
+/// lines), using quote parity to find record starts in parallel. The caller verifies that each
+/// range's tokenizer ends exactly at the next range's start (`parse_text` checks this while parsing);
+/// a file whose quotes confuse the parity is then parsed sequentially.
+pub(crate) fn split_ranges(
+    text: &str,
+    from: usize,
+    first_line: u32,
+    parts: usize,
+) -> Vec<(Range<usize>, u32)> {
+    use rayon::prelude::*;
+    let b = text.as_bytes();
+    let n = b.len();
+    if from >= n {
+        return Vec::new();
+    }
+    let len = n - from;
+    let parts = parts.max(1).min(len / (1 << 16) + 1);
+    if parts <= 1 {
+        return vec![(from..n, first_line)];
+    }
+    let step = len / parts;
+    // raw cut points: just after a '\n' at or after the nominal position
+    let mut cuts: Vec<usize> = vec![from];
+    for k in 1..parts {
+        let nominal = from + k * step;
+        let Some(off) = b
+            .get(nominal..)
+            .and_then(|s| s.iter().position(|&x| x == b'\n'))
+        else {
+            break;
+        };
+        let c = nominal + off + 1;
+        if c < n && c > *cuts.last().unwrap_or(&from) {
+            cuts.push(c);
+        }
+    }
+    cuts.push(n);
+    let pieces: Vec<Range<usize>> = cuts.windows(2).map(|w| w[0]..w[1]).collect();
+    // per piece: quote count and line breaks
+    let stats: Vec<(usize, u32)> = pieces
+        .par_iter()
+        .map(|r| {
+            let s = &b[r.clone()];
+            #[allow(clippy::naive_bytecount)] // no bytecount crate in this workspace
+            let q = s.iter().filter(|&&x| x == b'"').count();
+            (q, count_breaks(s, b.get(r.end).copied()))
+        })
+        .collect();
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut quotes = 0usize;
+    let mut line = first_line;
+    for (i, r) in pieces.iter().enumerate() {
+        if quotes.is_multiple_of(2) {
+            // the piece starts outside quotes, right after a line break
+            out.push((r.start, line));
+        }
+        // (an odd count means the cut is inside a quoted field; the record continues into
+        // this piece and the next even cut starts the next range)
+        quotes += stats[i].0;
+        line = line.saturating_add(stats[i].1);
+    }
+    let mut ranges = Vec::with_capacity(out.len());
+    for (i, &(s, l)) in out.iter().enumerate() {
+        let e = out.get(i + 1).map_or(n, |x| x.0);
+        ranges.push((s..e, l));
+    }
+    ranges
+}
+
+#[cfg(test)]
+/// True when tokenizing each range from its start ends exactly at its end (so the ranges are the
+/// same records a sequential pass sees).
+pub(crate) fn range_is_consistent(text: &str, delim: u8, range: &Range<usize>, line: u32) -> bool {
+    let mut tok = Tokenizer::new(text, delim, range.start, line);
+    let mut fields = Vec::new();
+    while tok.pos() < range.end {
+        if tok.next_record(&mut fields).is_none() {
+            break;
+        }
+    }
+    tok.pos() == range.end
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    fn all(text: &str, d: u8) -> Vec<(u32, Vec<String>)> {
+        let mut t = Tokenizer::new(text, d, 0, 1);
+        let mut f = Vec::new();
+        let mut out = Vec::new();
+        while let Some(r) = t.next_record(&mut f) {
+            out.push((r.line, f.iter().map(ToString::to_string).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn quotes_newlines_and_line_numbers() {
+        let r = all("a;\"b;c\"\r\n\"x\"\"y\";\"multi\nline\"\n\rz;1", b';');
+        assert_eq!(r[0], (1, vec!["a".to_owned(), "b;c".to_owned()]));
+        assert_eq!(r[1], (2, vec!["x\"y".to_owned(), "multi\nline".to_owned()]));
+        assert_eq!(r[2], (4, vec![String::new()]));
+        assert_eq!(r[3], (5, vec!["z".to_owned(), "1".to_owned()]));
+        // stray quote in an unquoted field stays
+        let r = all("ab\"c,\"d\"x\n", b',');
+        assert_eq!(r[0].1, vec!["ab\"c".to_owned(), "dx".to_owned()]);
+    }
+
+    #[test]
+    fn sniffs() {
+        assert_eq!(sniff_delimiter("a;b;c\n1;2,5;3\n4;5;6\n"), Some(b';'));
+        assert_eq!(sniff_delimiter("a,b,c\n1,\"2;5\",3\n"), Some(b','));
+        assert_eq!(sniff_delimiter("a\tb\n1\t2\n"), Some(b'\t'));
+        assert_eq!(sniff_delimiter("K|1|2\n|a|b|c|\n|d|e|f|\n"), Some(b'|'));
+        assert_eq!(sniff_delimiter("just text\nmore text\n"), None);
+    }
+
+    #[test]
+    fn ranges_match_sequential() {
+        let mut s = String::new();
+        for i in 0..20_000 {
+            let _ = write!(s, "{i};\"text\nwith; break {i}\";\"q\"\"x\"\r\n");
+        }
+        let ranges = split_ranges(&s, 0, 1, 8);
+        assert!(ranges.len() > 1);
+        let mut lines = Vec::new();
+        for (r, l) in &ranges {
+            assert!(range_is_consistent(&s, b';', r, *l));
+            let mut t = Tokenizer::new(&s, b';', r.start, *l);
+            let mut f = Vec::new();
+            while t.pos() < r.end {
+                let Some(p) = t.next_record(&mut f) else {
+                    break;
+                };
+                lines.push(p.line);
+            }
+        }
+        let seq: Vec<u32> = all(&s, b';').into_iter().map(|x| x.0).collect();
+        assert_eq!(lines, seq);
+    }
+}
