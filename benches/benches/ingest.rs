@@ -12,7 +12,10 @@ use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
 
 fn ingest_to_frame(inputs: &[PathBuf]) -> usize {
-    let req = gs_pipeline::Request { inputs: inputs.to_vec(), ingest: IngestOptions::default() };
+    let req = gs_pipeline::Request {
+        inputs: inputs.to_vec(),
+        ingest: IngestOptions::default(),
+    };
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     out.frame.height()
 }
@@ -21,11 +24,19 @@ fn bank_csv_vs_polars(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rows = gs_benches::csv_rows();
     let csv = gs_benches::big_csv(dir.path(), rows);
-    let bytes = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    let bytes = std::fs::metadata(&csv).map_or(0, |m| m.len());
     let mut g = c.benchmark_group("bank_csv_windows1252");
-    g.sample_size(10).measurement_time(Duration::from_secs(30)).throughput(Throughput::Bytes(bytes));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(30))
+        .throughput(Throughput::Bytes(bytes));
     g.bench_function(format!("polars_plain_read_{rows}"), |b| {
-        b.iter(|| black_box(gs_benches::polars_read_csv(&csv).expect("polars read").height()));
+        b.iter(|| {
+            black_box(
+                gs_benches::polars_read_csv(&csv)
+                    .expect("polars read")
+                    .height(),
+            )
+        });
     });
     g.bench_function(format!("geldspur_ingest_to_canonical_frame_{rows}"), |b| {
         b.iter(|| {
@@ -42,8 +53,12 @@ fn mixed_folder(c: &mut Criterion) {
     let files = 1000;
     gs_synth::write_mixed_folder(dir.path(), files, 11).expect("mixed folder");
     let mut g = c.benchmark_group("mixed_small_files");
-    g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(files as u64));
-    g.bench_function("ingest_1000_files", |b| b.iter(|| black_box(ingest_to_frame(&[dir.path().to_path_buf()]))));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(files as u64));
+    g.bench_function("ingest_1000_files", |b| {
+        b.iter(|| black_box(ingest_to_frame(&[dir.path().to_path_buf()])));
+    });
     g.finish();
 }
 
@@ -52,8 +67,12 @@ fn xlsx(c: &mut Criterion) {
     let path = dir.path().join("ledger_100k.xlsx");
     gs_synth::write_bulk_xlsx(&path, 100_000, 5).expect("xlsx");
     let mut g = c.benchmark_group("xlsx");
-    g.sample_size(10).measurement_time(Duration::from_secs(20)).throughput(Throughput::Elements(100_000));
-    g.bench_function("ingest_xlsx_100k_rows", |b| b.iter(|| black_box(ingest_to_frame(std::slice::from_ref(&path)))));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(100_000));
+    g.bench_function("ingest_xlsx_100k_rows", |b| {
+        b.iter(|| black_box(ingest_to_frame(std::slice::from_ref(&path))));
+    });
     g.finish();
 }
 

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 /// Rows of the big bank CSV (override with `GS_BENCH_ROWS`).
 pub fn csv_rows() -> usize {
-    std::env::var("GS_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("GS_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 /// Creates (once per run) the benchmark inputs under `dir`; returns the path of the big CSV.
@@ -29,7 +32,11 @@ pub fn polars_read_csv(path: &Path) -> polars::prelude::PolarsResult<polars::pre
     use polars::prelude::*;
     CsvReadOptions::default()
         .with_has_header(true)
-        .with_parse_options(CsvParseOptions::default().with_separator(b';').with_encoding(CsvEncoding::LossyUtf8))
+        .with_parse_options(
+            CsvParseOptions::default()
+                .with_separator(b';')
+                .with_encoding(CsvEncoding::LossyUtf8),
+        )
         .try_into_reader_with_file_path(Some(path.to_path_buf()))?
         .finish()
 }

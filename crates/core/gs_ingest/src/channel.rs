@@ -17,9 +17,8 @@ pub fn from_gvc(gvc: &str) -> Option<Channel> {
             Channel::DirectDebit
         }
         "008" | "117" | "152" => Channel::StandingOrder,
-        "020" | "051" | "052" | "053" | "116" | "118" | "153" | "159" | "166" | "169" | "177" | "201" | "202" => {
-            Channel::Transfer
-        }
+        "020" | "051" | "052" | "053" | "116" | "118" | "153" | "159" | "166" | "169" | "177"
+        | "201" | "202" => Channel::Transfer,
         "805" | "806" | "807" | "808" | "809" | "810" | "814" => Channel::Fee,
         _ => return None,
     })
@@ -27,9 +26,15 @@ pub fn from_gvc(gvc: &str) -> Option<Channel> {
 
 /// ISO 20022 `Domain/Family/SubFamily` (any separator) to channel.
 pub fn from_bank_tx_code(code: &str) -> Option<Channel> {
-    let parts: Vec<&str> = code.split(['/', '-', '+', ' ']).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = code
+        .split(['/', '-', '+', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
     // Proprietary German form "NTRF+166+…": the GVC follows the first '+'.
-    if let Some(gvc) = parts.iter().find(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit())) {
+    if let Some(gvc) = parts
+        .iter()
+        .find(|p| p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
+    {
         return from_gvc(gvc);
     }
     let fam = parts.get(1).copied().unwrap_or("");
@@ -51,13 +56,35 @@ pub fn from_bank_tx_code(code: &str) -> Option<Channel> {
 pub fn from_text(text: &str) -> Option<Channel> {
     let t = text.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&["bareinzahlung", "einzahlung", "cash deposit", "bargeldeinzahlung"]) {
+    if has(&[
+        "bareinzahlung",
+        "einzahlung",
+        "cash deposit",
+        "bargeldeinzahlung",
+    ]) {
         return Some(Channel::CashDeposit);
     }
-    if has(&["bargeldauszahlung", "auszahlung", "geldautomat", "atm ", "cash withdrawal", "barauszahlung", "bargeld"]) {
+    if has(&[
+        "bargeldauszahlung",
+        "auszahlung",
+        "geldautomat",
+        "atm ",
+        "cash withdrawal",
+        "barauszahlung",
+        "bargeld",
+    ]) {
         return Some(Channel::CashWithdrawal);
     }
-    if has(&["kartenzahlung", "girocard", "debitkarte", "kreditkarte", "ec-karte", "kartenumsatz", "card payment", "pos "]) {
+    if has(&[
+        "kartenzahlung",
+        "girocard",
+        "debitkarte",
+        "kreditkarte",
+        "ec-karte",
+        "kartenumsatz",
+        "card payment",
+        "pos ",
+    ]) {
         return Some(Channel::Card);
     }
     if has(&["dauerauftrag", "standing order"]) {
@@ -66,10 +93,28 @@ pub fn from_text(text: &str) -> Option<Channel> {
     if has(&["lastschrift", "einzug", "direct debit", "abbuchung"]) {
         return Some(Channel::DirectDebit);
     }
-    if has(&["entgelt", "gebühr", "gebuehr", "abschluss", "kontoführung", "kontofuehrung", "zinsen", "fee", "charge"]) {
+    if has(&[
+        "entgelt",
+        "gebühr",
+        "gebuehr",
+        "abschluss",
+        "kontoführung",
+        "kontofuehrung",
+        "zinsen",
+        "fee",
+        "charge",
+    ]) {
         return Some(Channel::Fee);
     }
-    if has(&["überweisung", "ueberweisung", "gutschrift", "lohn", "gehalt", "transfer", "echtzeit"]) {
+    if has(&[
+        "überweisung",
+        "ueberweisung",
+        "gutschrift",
+        "lohn",
+        "gehalt",
+        "transfer",
+        "echtzeit",
+    ]) {
         return Some(Channel::Transfer);
     }
     None
@@ -106,12 +151,24 @@ mod tests {
         assert_eq!(from_gvc("082"), Some(Channel::CashDeposit));
         assert_eq!(from_gvc("166"), Some(Channel::Transfer));
         assert_eq!(from_gvc("999"), None);
-        assert_eq!(from_bank_tx_code("PMNT/CNTR/CDPT"), Some(Channel::CashDeposit));
+        assert_eq!(
+            from_bank_tx_code("PMNT/CNTR/CDPT"),
+            Some(Channel::CashDeposit)
+        );
         assert_eq!(from_bank_tx_code("PMNT/RCDT/ESCT"), Some(Channel::Transfer));
-        assert_eq!(from_bank_tx_code("PMNT/IDDT/ESDD"), Some(Channel::DirectDebit));
-        assert_eq!(from_bank_tx_code("PMNT/ICDT/STDO"), Some(Channel::StandingOrder));
+        assert_eq!(
+            from_bank_tx_code("PMNT/IDDT/ESDD"),
+            Some(Channel::DirectDebit)
+        );
+        assert_eq!(
+            from_bank_tx_code("PMNT/ICDT/STDO"),
+            Some(Channel::StandingOrder)
+        );
         assert_eq!(from_bank_tx_code("NTRF+166+9310"), Some(Channel::Transfer));
-        assert_eq!(from_text("Bargeldauszahlung GA 1234"), Some(Channel::CashWithdrawal));
+        assert_eq!(
+            from_text("Bargeldauszahlung GA 1234"),
+            Some(Channel::CashWithdrawal)
+        );
         assert_eq!(from_text("SEPA-Überweisung"), Some(Channel::Transfer));
         assert_eq!(from_text("Kartenzahlung girocard"), Some(Channel::Card));
         assert_eq!(from_text("Kontoführungsentgelt"), Some(Channel::Fee));
@@ -126,7 +183,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(derive(&t), Channel::CashWithdrawal);
-        let u = Transaction { booking_text: Some("Dauerauftrag".into()), ..Default::default() };
+        let u = Transaction {
+            booking_text: Some("Dauerauftrag".into()),
+            ..Default::default()
+        };
         assert_eq!(derive(&u), Channel::StandingOrder);
     }
 }

@@ -46,7 +46,10 @@ pub enum IngestError {
 impl IngestError {
     /// Shorthand for [`IngestError::Malformed`].
     pub fn malformed(format: &str, reason: impl Into<String>) -> Self {
-        IngestError::Malformed { format: format.to_owned(), reason: reason.into() }
+        IngestError::Malformed {
+            format: format.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -24,7 +24,12 @@ pub struct SourceFile {
 impl SourceFile {
     /// Wraps bytes read from disk.
     pub fn new(rel_path: String, bytes: Vec<u8>, sha256: String) -> Self {
-        Self { rel_path, bytes, sha256, decoded: OnceLock::new() }
+        Self {
+            rel_path,
+            bytes,
+            sha256,
+            decoded: OnceLock::new(),
+        }
     }
 
     /// Builds a file from bytes, hashing them (tests, archive members).
@@ -35,14 +40,24 @@ impl SourceFile {
 
     /// Lower-case file name extension (a hint only; detection is by content).
     pub fn extension(&self) -> String {
-        self.rel_path.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+        self.rel_path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.rsplit_once('.'))
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default()
     }
 
     /// Decoded text of the whole file (decoded once, cached).
     pub fn text(&self) -> &Decoded<'static> {
         self.decoded.get_or_init(|| {
             let d = text::decode(&self.bytes);
-            Decoded { text: std::borrow::Cow::Owned(d.text.into_owned()), encoding: d.encoding, had_bom: d.had_bom, had_errors: d.had_errors }
+            Decoded {
+                text: std::borrow::Cow::Owned(d.text.into_owned()),
+                encoding: d.encoding,
+                had_bom: d.had_bom,
+                had_errors: d.had_errors,
+            }
         })
     }
 
@@ -102,22 +117,37 @@ pub struct ImportOutput {
 impl ImportOutput {
     /// New empty output for a format.
     pub fn new(format: impl Into<String>) -> Self {
-        Self { format: format.into(), ..Self::default() }
+        Self {
+            format: format.into(),
+            ..Self::default()
+        }
     }
 
     /// Adds a warning.
     pub fn warn(&mut self, locator: Option<String>, message: impl Into<String>) {
-        self.issues.push(EvidenceIssue { severity: Severity::Warning, locator, message: message.into() });
+        self.issues.push(EvidenceIssue {
+            severity: Severity::Warning,
+            locator,
+            message: message.into(),
+        });
     }
 
     /// Adds an info note.
     pub fn info(&mut self, locator: Option<String>, message: impl Into<String>) {
-        self.issues.push(EvidenceIssue { severity: Severity::Info, locator, message: message.into() });
+        self.issues.push(EvidenceIssue {
+            severity: Severity::Info,
+            locator,
+            message: message.into(),
+        });
     }
 
     /// Records a dropped row (data loss: an error, never silent).
     pub fn row_error(&mut self, locator: Option<String>, message: impl Into<String>) {
-        self.issues.push(EvidenceIssue { severity: Severity::Error, locator, message: message.into() });
+        self.issues.push(EvidenceIssue {
+            severity: Severity::Error,
+            locator,
+            message: message.into(),
+        });
     }
 }
 

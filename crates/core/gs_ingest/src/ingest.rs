@@ -7,7 +7,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use gs_jobs::Progress;
-use gs_types::{EvidenceFile, EvidenceId, EvidenceIssue, EvidenceStatus, Locator, Severity, SourceKind, Transaction, TxId};
+use gs_types::{
+    EvidenceFile, EvidenceId, EvidenceIssue, EvidenceStatus, Locator, Severity, SourceKind,
+    Transaction, TxId,
+};
 use rayon::prelude::*;
 
 use crate::error::{IngestError, Result};
@@ -66,12 +69,18 @@ pub struct IngestResult {
 impl IngestResult {
     /// Files that loaded (even with 0 rows).
     pub fn loaded_files(&self) -> usize {
-        self.manifest.iter().filter(|f| matches!(f.status, EvidenceStatus::Loaded { .. })).count()
+        self.manifest
+            .iter()
+            .filter(|f| matches!(f.status, EvidenceStatus::Loaded { .. }))
+            .count()
     }
 
     /// Files that failed.
     pub fn failed_files(&self) -> usize {
-        self.manifest.iter().filter(|f| matches!(f.status, EvidenceStatus::Failed { .. })).count()
+        self.manifest
+            .iter()
+            .filter(|f| matches!(f.status, EvidenceStatus::Failed { .. }))
+            .count()
     }
 }
 
@@ -81,7 +90,10 @@ struct Candidate {
 }
 
 fn rel_string(p: &Path) -> String {
-    p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Lists the files below the inputs, sorted by relative path. A single folder input is the
@@ -90,29 +102,59 @@ fn collect(inputs: &[PathBuf]) -> Result<Vec<Candidate>> {
     let mut out = Vec::new();
     let single_dir = inputs.len() == 1 && inputs[0].is_dir();
     for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|_| IngestError::NotFound(input.display().to_string()))?;
-        let name = input.file_name().map_or_else(|| input.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let meta = std::fs::metadata(input)
+            .map_err(|_| IngestError::NotFound(input.display().to_string()))?;
+        let name = input.file_name().map_or_else(
+            || input.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         if meta.is_dir() {
-            for entry in walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name() {
+            for entry in walkdir::WalkDir::new(input)
+                .follow_links(false)
+                .sort_by_file_name()
+            {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {
                         // Unreadable folder: keep going, report it as a file-level failure.
                         let path = e.path().map_or_else(|| input.clone(), Path::to_path_buf);
-                        let rel = path.strip_prefix(input).map_or_else(|_| path.display().to_string(), rel_string);
-                        out.push(Candidate { abs: path, rel: if single_dir { rel } else { format!("{name}/{rel}") } });
+                        let rel = path
+                            .strip_prefix(input)
+                            .map_or_else(|_| path.display().to_string(), rel_string);
+                        out.push(Candidate {
+                            abs: path,
+                            rel: if single_dir {
+                                rel
+                            } else {
+                                format!("{name}/{rel}")
+                            },
+                        });
                         continue;
                     }
                 };
                 if entry.file_type().is_dir() {
                     continue;
                 }
-                let rel = entry.path().strip_prefix(input).map(rel_string).unwrap_or_default();
-                let rel = if single_dir { rel } else { format!("{name}/{rel}") };
-                out.push(Candidate { abs: entry.path().to_path_buf(), rel });
+                let rel = entry
+                    .path()
+                    .strip_prefix(input)
+                    .map(rel_string)
+                    .unwrap_or_default();
+                let rel = if single_dir {
+                    rel
+                } else {
+                    format!("{name}/{rel}")
+                };
+                out.push(Candidate {
+                    abs: entry.path().to_path_buf(),
+                    rel,
+                });
             }
         } else {
-            out.push(Candidate { abs: input.clone(), rel: name });
+            out.push(Candidate {
+                abs: input.clone(),
+                rel: name,
+            });
         }
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -143,7 +185,13 @@ fn modified_rfc3339(meta: &std::fs::Metadata) -> Option<String> {
     Some(dt.to_rfc3339_opts(gs_types::chrono::SecondsFormat::Secs, true))
 }
 
-fn entry(rel: &str, size: u64, modified: Option<String>, sha256: String, status: EvidenceStatus) -> EvidenceFile {
+fn entry(
+    rel: &str,
+    size: u64,
+    modified: Option<String>,
+    sha256: String,
+    status: EvidenceStatus,
+) -> EvidenceFile {
     EvidenceFile {
         id: EvidenceId::from_sha256(&sha256),
         path: rel.to_owned(),
@@ -158,11 +206,15 @@ fn entry(rel: &str, size: u64, modified: Option<String>, sha256: String, status:
 }
 
 fn skipped(reason: impl Into<String>) -> EvidenceStatus {
-    EvidenceStatus::Skipped { reason: reason.into() }
+    EvidenceStatus::Skipped {
+        reason: reason.into(),
+    }
 }
 
 fn failed(reason: impl Into<String>) -> EvidenceStatus {
-    EvidenceStatus::Failed { reason: reason.into() }
+    EvidenceStatus::Failed {
+        reason: reason.into(),
+    }
 }
 
 /// Says what a file without a recognised format is, for the "skipped" reason.
@@ -193,7 +245,9 @@ fn is_plain_archive(bytes: &[u8]) -> bool {
     if !bytes.starts_with(b"PK\x03\x04") {
         return false;
     }
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return false };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return false;
+    };
     // Office documents (xlsx, ods, docx) are zips too: they go to the table reader or are skipped.
     let office = zip.by_name("[Content_Types].xml").is_ok() || zip.by_name("mimetype").is_ok();
     !office
@@ -210,17 +264,58 @@ impl Run<'_> {
         self.progress.set_current(&cand.rel);
         let meta = match std::fs::symlink_metadata(&cand.abs) {
             Ok(m) => m,
-            Err(e) => return vec![FileOutcome { entry: entry(&cand.rel, 0, None, String::new(), failed(format!("cannot read: {e}"))), txs: vec![], mappings: vec![] }],
+            Err(e) => {
+                return vec![FileOutcome {
+                    entry: entry(
+                        &cand.rel,
+                        0,
+                        None,
+                        String::new(),
+                        failed(format!("cannot read: {e}")),
+                    ),
+                    txs: vec![],
+                    mappings: vec![],
+                }];
+            }
         };
         let size = meta.len();
         let modified = modified_rfc3339(&meta);
         let outcomes = if meta.file_type().is_symlink() {
-            vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), skipped("symbolic link (not followed)")), txs: vec![], mappings: vec![] }]
+            vec![FileOutcome {
+                entry: entry(
+                    &cand.rel,
+                    size,
+                    modified,
+                    String::new(),
+                    skipped("symbolic link (not followed)"),
+                ),
+                txs: vec![],
+                mappings: vec![],
+            }]
         } else if !meta.is_file() {
-            vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), skipped("not a regular file")), txs: vec![], mappings: vec![] }]
+            vec![FileOutcome {
+                entry: entry(
+                    &cand.rel,
+                    size,
+                    modified,
+                    String::new(),
+                    skipped("not a regular file"),
+                ),
+                txs: vec![],
+                mappings: vec![],
+            }]
         } else if size > self.opts.max_file_bytes {
             vec![FileOutcome {
-                entry: entry(&cand.rel, size, modified, String::new(), skipped(format!("file too large ({size} bytes > limit {})", self.opts.max_file_bytes))),
+                entry: entry(
+                    &cand.rel,
+                    size,
+                    modified,
+                    String::new(),
+                    skipped(format!(
+                        "file too large ({size} bytes > limit {})",
+                        self.opts.max_file_bytes
+                    )),
+                ),
                 txs: vec![],
                 mappings: vec![],
             }]
@@ -231,17 +326,38 @@ impl Run<'_> {
                     let sha = sha256_hex(&bytes);
                     self.process_bytes(&cand.rel, bytes, sha, modified, 0)
                 }
-                Err(e) => vec![FileOutcome { entry: entry(&cand.rel, size, modified, String::new(), failed(format!("cannot read: {e}"))), txs: vec![], mappings: vec![] }],
+                Err(e) => vec![FileOutcome {
+                    entry: entry(
+                        &cand.rel,
+                        size,
+                        modified,
+                        String::new(),
+                        failed(format!("cannot read: {e}")),
+                    ),
+                    txs: vec![],
+                    mappings: vec![],
+                }],
             }
         };
         self.progress.file_done(size);
         outcomes
     }
 
-    fn process_bytes(&self, rel: &str, bytes: Vec<u8>, sha: String, modified: Option<String>, depth: u32) -> Vec<FileOutcome> {
+    fn process_bytes(
+        &self,
+        rel: &str,
+        bytes: Vec<u8>,
+        sha: String,
+        modified: Option<String>,
+        depth: u32,
+    ) -> Vec<FileOutcome> {
         let size = bytes.len() as u64;
         if bytes.is_empty() {
-            return vec![FileOutcome { entry: entry(rel, 0, modified, sha, skipped("empty file")), txs: vec![], mappings: vec![] }];
+            return vec![FileOutcome {
+                entry: entry(rel, 0, modified, sha, skipped("empty file")),
+                txs: vec![],
+                mappings: vec![],
+            }];
         }
         if is_plain_archive(&bytes) {
             return self.process_archive(rel, &bytes, sha, modified, depth);
@@ -249,7 +365,9 @@ impl Run<'_> {
         let file = SourceFile::new(rel.to_owned(), bytes, sha.clone());
         let mut best: Option<(u8, usize)> = None;
         for (i, imp) in self.importers.iter().enumerate() {
-            let conf = catch_unwind(AssertUnwindSafe(|| imp.detect(&file))).ok().flatten();
+            let conf = catch_unwind(AssertUnwindSafe(|| imp.detect(&file)))
+                .ok()
+                .flatten();
             if let Some(c) = conf
                 && best.is_none_or(|(b, _)| c > b)
             {
@@ -258,43 +376,82 @@ impl Run<'_> {
         }
         let Some((_, idx)) = best else {
             let reason = describe_unrecognised(&file.bytes, &file);
-            return vec![FileOutcome { entry: entry(rel, size, modified, sha, skipped(reason)), txs: vec![], mappings: vec![] }];
+            return vec![FileOutcome {
+                entry: entry(rel, size, modified, sha, skipped(reason)),
+                txs: vec![],
+                mappings: vec![],
+            }];
         };
         let importer = &self.importers[idx];
-        let ctx = ImportContext { mappings: &self.opts.mappings, progress: self.progress };
+        let ctx = ImportContext {
+            mappings: &self.opts.mappings,
+            progress: self.progress,
+        };
         let result = catch_unwind(AssertUnwindSafe(|| importer.import(&file, &ctx)))
-            .unwrap_or_else(|p| Err(IngestError::Panicked { format: importer.id().to_owned(), message: panic_message(p.as_ref()) }));
+            .unwrap_or_else(|p| {
+                Err(IngestError::Panicked {
+                    format: importer.id().to_owned(),
+                    message: panic_message(p.as_ref()),
+                })
+            });
         let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
         match result {
             Ok(out) => {
                 let (txs, mappings) = finalize(&mut e, &sha, out);
-                vec![FileOutcome { entry: e, txs, mappings }]
+                vec![FileOutcome {
+                    entry: e,
+                    txs,
+                    mappings,
+                }]
             }
             Err(IngestError::Cancelled) => {
                 e.status = failed("cancelled");
-                vec![FileOutcome { entry: e, txs: vec![], mappings: vec![] }]
+                vec![FileOutcome {
+                    entry: e,
+                    txs: vec![],
+                    mappings: vec![],
+                }]
             }
             Err(err) => {
                 e.status = failed(err.to_string());
                 e.format = Some(format_label(importer.id()).to_owned());
-                vec![FileOutcome { entry: e, txs: vec![], mappings: vec![] }]
+                vec![FileOutcome {
+                    entry: e,
+                    txs: vec![],
+                    mappings: vec![],
+                }]
             }
         }
     }
 
-    fn process_archive(&self, rel: &str, bytes: &[u8], sha: String, modified: Option<String>, depth: u32) -> Vec<FileOutcome> {
+    fn process_archive(
+        &self,
+        rel: &str,
+        bytes: &[u8],
+        sha: String,
+        modified: Option<String>,
+        depth: u32,
+    ) -> Vec<FileOutcome> {
         let size = bytes.len() as u64;
         let mut archive_entry = entry(rel, size, modified, sha, EvidenceStatus::Loaded { rows: 0 });
         archive_entry.format = Some("ZIP archive".to_owned());
         if depth >= 2 {
             archive_entry.status = skipped("archive nested too deeply (more than 2 levels)");
-            return vec![FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] }];
+            return vec![FileOutcome {
+                entry: archive_entry,
+                txs: vec![],
+                mappings: vec![],
+            }];
         }
         let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
             Ok(z) => z,
             Err(e) => {
                 archive_entry.status = failed(format!("ZIP archive unreadable: {e}"));
-                return vec![FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] }];
+                return vec![FileOutcome {
+                    entry: archive_entry,
+                    txs: vec![],
+                    mappings: vec![],
+                }];
             }
         };
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
@@ -303,7 +460,11 @@ impl Run<'_> {
             let mut f = match zip.by_index(i) {
                 Ok(f) => f,
                 Err(e) => {
-                    archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={}", i + 1)), message: format!("archive member unreadable: {e}") });
+                    archive_entry.issues.push(EvidenceIssue {
+                        severity: Severity::Error,
+                        locator: Some(format!("member={}", i + 1)),
+                        message: format!("archive member unreadable: {e}"),
+                    });
                     continue;
                 }
             };
@@ -313,24 +474,47 @@ impl Run<'_> {
             let name = match f.name() {
                 Ok(n) => n.replace('\\', "/"),
                 Err(e) => {
-                    archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={}", i + 1)), message: format!("archive member name unreadable: {e}") });
+                    archive_entry.issues.push(EvidenceIssue {
+                        severity: Severity::Error,
+                        locator: Some(format!("member={}", i + 1)),
+                        message: format!("archive member name unreadable: {e}"),
+                    });
                     continue;
                 }
             };
             let budget = self.opts.max_archive_bytes.saturating_sub(total);
             let mut buf = Vec::new();
-            if let Err(e) = (&mut f).take(budget.min(self.opts.max_file_bytes) + 1).read_to_end(&mut buf) {
-                archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={name}")), message: format!("archive member unreadable: {e}") });
+            if let Err(e) = (&mut f)
+                .take(budget.min(self.opts.max_file_bytes) + 1)
+                .read_to_end(&mut buf)
+            {
+                archive_entry.issues.push(EvidenceIssue {
+                    severity: Severity::Error,
+                    locator: Some(format!("member={name}")),
+                    message: format!("archive member unreadable: {e}"),
+                });
                 continue;
             }
             if buf.len() as u64 > budget.min(self.opts.max_file_bytes) {
-                archive_entry.issues.push(EvidenceIssue { severity: Severity::Error, locator: Some(format!("member={name}")), message: "archive member too large to unpack (zip bomb guard); not read".to_owned() });
+                archive_entry.issues.push(EvidenceIssue {
+                    severity: Severity::Error,
+                    locator: Some(format!("member={name}")),
+                    message: "archive member too large to unpack (zip bomb guard); not read"
+                        .to_owned(),
+                });
                 break;
             }
             total += buf.len() as u64;
             members.push((name, buf));
         }
-        archive_entry.issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: format!("{} members, each listed as its own evidence entry", members.len()) });
+        archive_entry.issues.push(EvidenceIssue {
+            severity: Severity::Info,
+            locator: None,
+            message: format!(
+                "{} members, each listed as its own evidence entry",
+                members.len()
+            ),
+        });
         let mut outcomes: Vec<FileOutcome> = members
             .into_par_iter()
             .flat_map_iter(|(name, buf)| {
@@ -338,7 +522,14 @@ impl Run<'_> {
                 self.process_bytes(&format!("{rel}!/{name}"), buf, sha, None, depth + 1)
             })
             .collect();
-        outcomes.insert(0, FileOutcome { entry: archive_entry, txs: vec![], mappings: vec![] });
+        outcomes.insert(
+            0,
+            FileOutcome {
+                entry: archive_entry,
+                txs: vec![],
+                mappings: vec![],
+            },
+        );
         outcomes
     }
 }
@@ -358,8 +549,19 @@ fn format_label(id: &str) -> &str {
 }
 
 /// Fills ids, paths and channels, checks locators, reconciles balances.
-fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transaction>, Vec<TableMapping>) {
-    let ImportOutput { format, format_version, mut transactions, statements, mut issues, mappings_used } = out;
+fn finalize(
+    e: &mut EvidenceFile,
+    sha: &str,
+    out: ImportOutput,
+) -> (Vec<Transaction>, Vec<TableMapping>) {
+    let ImportOutput {
+        format,
+        format_version,
+        mut transactions,
+        statements,
+        mut issues,
+        mappings_used,
+    } = out;
     e.format = Some(format);
     e.format_version = format_version;
     // Ids, paths and channels in parallel: a single bank CSV can hold a million rows.
@@ -368,7 +570,10 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
     transactions.par_iter_mut().enumerate().for_each(|(i, t)| {
         t.evidence_id.clone_from(&evidence_id);
         t.evidence_path.clone_from(&evidence_path);
-        let loc = t.locator.get_or_insert_with(|| Locator::Row { sheet: None, row: (i + 1) as u32 });
+        let loc = t.locator.get_or_insert_with(|| Locator::Row {
+            sheet: None,
+            row: (i + 1) as u32,
+        });
         t.tx_id = TxId::derive(sha, loc);
         t.channel = channel::derive(t);
     });
@@ -383,12 +588,23 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
     drop(seen);
     for i in dups {
         let t = &mut transactions[i];
-        let loc = t.locator.as_ref().map(ToString::to_string).unwrap_or_default();
-        t.tx_id = TxId::derive(sha, &Locator::Row { sheet: Some(format!("{loc} #{i}")), row: 0 });
+        let loc = t
+            .locator
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        t.tx_id = TxId::derive(
+            sha,
+            &Locator::Row {
+                sheet: Some(format!("{loc} #{i}")),
+                row: 0,
+            },
+        );
         issues.push(EvidenceIssue {
             severity: Severity::Warning,
             locator: Some(loc),
-            message: "two transactions share this locator (reader imprecision); ids disambiguated".to_owned(),
+            message: "two transactions share this locator (reader imprecision); ids disambiguated"
+                .to_owned(),
         });
     }
     let mut missing_currency = 0usize;
@@ -399,15 +615,28 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
         }
     }
     if missing_currency > 0 {
-        issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: format!("{missing_currency} rows without currency; EUR assumed") });
+        issues.push(EvidenceIssue {
+            severity: Severity::Info,
+            locator: None,
+            message: format!("{missing_currency} rows without currency; EUR assumed"),
+        });
     }
     issues.extend(reconcile::statements(&statements, &transactions));
-    if transactions.iter().all(|t| t.source_kind == SourceKind::Statement) {
+    if transactions
+        .iter()
+        .all(|t| t.source_kind == SourceKind::Statement)
+    {
         issues.extend(reconcile::running_balances(&transactions));
     }
-    e.status = EvidenceStatus::Loaded { rows: transactions.len() };
+    e.status = EvidenceStatus::Loaded {
+        rows: transactions.len(),
+    };
     if transactions.is_empty() && !issues.iter().any(|i| i.message.contains("no transactions")) {
-        issues.push(EvidenceIssue { severity: Severity::Info, locator: None, message: "no transactions found".to_owned() });
+        issues.push(EvidenceIssue {
+            severity: Severity::Info,
+            locator: None,
+            message: "no transactions found".to_owned(),
+        });
     }
     e.issues.extend(issues);
     (transactions, mappings_used)
@@ -415,16 +644,33 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Vec<Transact
 
 /// Ingests files and folders. Fails only when an input does not exist, when nothing was
 /// found, or when cancelled; every per-file problem is reported in the manifest instead.
-pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions, progress: &Progress) -> Result<IngestResult> {
+pub fn ingest(
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    progress: &Progress,
+) -> Result<IngestResult> {
     progress.set_stage("scanning");
     let candidates = collect(inputs)?;
-    let total_bytes: u64 = candidates.iter().map(|c| std::fs::metadata(&c.abs).map_or(0, |m| m.len())).sum();
+    let total_bytes: u64 = candidates
+        .iter()
+        .map(|c| std::fs::metadata(&c.abs).map_or(0, |m| m.len()))
+        .sum();
     progress.add_files(candidates.len() as u64, total_bytes);
     progress.set_stage("reading");
-    let run = Run { importers: formats::registry(), opts, progress };
+    let run = Run {
+        importers: formats::registry(),
+        opts,
+        progress,
+    };
     let per_file: Vec<Vec<FileOutcome>> = candidates
         .par_iter()
-        .map(|c| if progress.is_cancelled() { Vec::new() } else { run.process_candidate(c) })
+        .map(|c| {
+            if progress.is_cancelled() {
+                Vec::new()
+            } else {
+                run.process_candidate(c)
+            }
+        })
         .collect();
     if progress.is_cancelled() {
         return Err(IngestError::Cancelled);
@@ -438,7 +684,9 @@ pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions, progress: &Progress) -> 
             continue;
         }
         if let Some(first) = first_by_sha.get(&o.entry.sha256) {
-            o.entry.status = skipped(format!("identical content to {first} (same SHA-256); its transactions are counted once"));
+            o.entry.status = skipped(format!(
+                "identical content to {first} (same SHA-256); its transactions are counted once"
+            ));
             o.txs.clear();
             o.mappings.clear();
         } else {
@@ -450,7 +698,10 @@ pub fn ingest(inputs: &[PathBuf], opts: &IngestOptions, progress: &Progress) -> 
     for o in outcomes {
         for m in o.mappings {
             *mapping_names.entry(m.name.clone()).or_default() += 1;
-            result.mappings_used.push(UsedMapping { evidence_path: o.entry.path.clone(), mapping: m });
+            result.mappings_used.push(UsedMapping {
+                evidence_path: o.entry.path.clone(),
+                mapping: m,
+            });
         }
         result.transactions.extend(o.txs);
         result.manifest.push(o.entry);
@@ -466,7 +717,12 @@ mod tests {
 
     #[test]
     fn missing_input_is_an_error() {
-        let err = ingest(&[PathBuf::from("/nonexistent/evidence")], &IngestOptions::default(), &Progress::new()).unwrap_err();
+        let err = ingest(
+            &[PathBuf::from("/nonexistent/evidence")],
+            &IngestOptions::default(),
+            &Progress::new(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
 
@@ -476,20 +732,37 @@ mod tests {
         let root = dir.path();
         std::fs::write(root.join("bild.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
         std::fs::write(root.join("leer.csv"), b"").unwrap();
-        std::fs::write(root.join("brief.txt"), "Sehr geehrte Damen und Herren,\nanbei die Unterlagen.\n").unwrap();
+        std::fs::write(
+            root.join("brief.txt"),
+            "Sehr geehrte Damen und Herren,\nanbei die Unterlagen.\n",
+        )
+        .unwrap();
         std::fs::write(root.join("kopie1.txt"), "gleich").unwrap();
         std::fs::write(root.join("kopie2.txt"), "gleich").unwrap();
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        zip.start_file("innen/brief.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        zip.start_file("innen/brief.txt", zip::write::SimpleFileOptions::default())
+            .unwrap();
         std::io::Write::write_all(&mut zip, b"nur Text").unwrap();
         let bytes = zip.finish().unwrap().into_inner();
         std::fs::write(root.join("paket.zip"), bytes).unwrap();
-        let res = ingest(&[root.to_path_buf()], &IngestOptions::default(), &Progress::new()).unwrap();
-        let by_path: BTreeMap<&str, &EvidenceFile> = res.manifest.iter().map(|e| (e.path.as_str(), e)).collect();
+        let res = ingest(
+            &[root.to_path_buf()],
+            &IngestOptions::default(),
+            &Progress::new(),
+        )
+        .unwrap();
+        let by_path: BTreeMap<&str, &EvidenceFile> =
+            res.manifest.iter().map(|e| (e.path.as_str(), e)).collect();
         assert_eq!(by_path.len(), 7, "{:?}", by_path.keys());
-        assert!(matches!(&by_path["bild.png"].status, EvidenceStatus::Skipped { reason } if reason.contains("PNG image")));
-        assert!(matches!(&by_path["leer.csv"].status, EvidenceStatus::Skipped { reason } if reason == "empty file"));
-        assert!(matches!(&by_path["kopie2.txt"].status, EvidenceStatus::Skipped { reason } if reason.contains("identical content to kopie1.txt")));
+        assert!(
+            matches!(&by_path["bild.png"].status, EvidenceStatus::Skipped { reason } if reason.contains("PNG image"))
+        );
+        assert!(
+            matches!(&by_path["leer.csv"].status, EvidenceStatus::Skipped { reason } if reason == "empty file")
+        );
+        assert!(
+            matches!(&by_path["kopie2.txt"].status, EvidenceStatus::Skipped { reason } if reason.contains("identical content to kopie1.txt"))
+        );
         assert_eq!(by_path["paket.zip"].format.as_deref(), Some("ZIP archive"));
         assert!(by_path.contains_key("paket.zip!/innen/brief.txt"));
         assert_eq!(by_path["bild.png"].sha256.len(), 64);
@@ -502,6 +775,9 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), "x").unwrap();
         let p = Progress::new();
         p.cancel();
-        assert!(matches!(ingest(&[dir.path().to_path_buf()], &IngestOptions::default(), &p), Err(IngestError::Cancelled)));
+        assert!(matches!(
+            ingest(&[dir.path().to_path_buf()], &IngestOptions::default(), &p),
+            Err(IngestError::Cancelled)
+        ));
     }
 }

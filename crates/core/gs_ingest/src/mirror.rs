@@ -40,11 +40,16 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
             continue;
         }
         let (payer, payee) = t.payer_payee();
-        let (Some(a), Some(b)) = (match_key(payer), match_key(payee)) else { continue };
+        let (Some(a), Some(b)) = (match_key(payer), match_key(payee)) else {
+            continue;
+        };
         if a == b {
             continue;
         }
-        groups.entry((a, b, t.amount.cents().abs(), t.currency.clone())).or_default().push(i);
+        groups
+            .entry((a, b, t.amount.cents().abs(), t.currency.clone()))
+            .or_default()
+            .push(i);
     }
     let mut keys: Vec<&Key> = groups.keys().collect();
     keys.sort();
@@ -55,7 +60,9 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
             continue;
         }
         let mut idx = idx.clone();
-        idx.sort_by(|&x, &y| (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id)));
+        idx.sort_by(|&x, &y| {
+            (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id))
+        });
         let mut used = vec![false; idx.len()];
         for i in 0..idx.len() {
             if used[i] {
@@ -101,11 +108,18 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
     }
     let mut by_cp: HashMap<(String, i64, String), Vec<usize>> = HashMap::new();
     for (i, t) in txs.iter().enumerate() {
-        if paired[i] || t.reversal || t.amount.cents() == 0 || t.source_kind != SourceKind::Statement {
+        if paired[i]
+            || t.reversal
+            || t.amount.cents() == 0
+            || t.source_kind != SourceKind::Statement
+        {
             continue;
         }
         if let (Some(_), Some(cp)) = (match_key(&t.account), match_key(&t.counterparty)) {
-            by_cp.entry((cp, t.amount.cents().abs(), t.currency.clone())).or_default().push(i);
+            by_cp
+                .entry((cp, t.amount.cents().abs(), t.currency.clone()))
+                .or_default()
+                .push(i);
         }
     }
     let mut open: Vec<usize> = (0..txs.len())
@@ -119,15 +133,25 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
                 && match_key(&t.counterparty).is_none()
         })
         .collect();
-    open.sort_by(|&x, &y| (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id)));
+    open.sort_by(|&x, &y| {
+        (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id))
+    });
     for i in open {
         let a = &txs[i];
-        let Some(acct) = match_key(&a.account) else { continue };
-        let Some(cands) = by_cp.get(&(acct.clone(), a.amount.cents().abs(), a.currency.clone())) else { continue };
+        let Some(acct) = match_key(&a.account) else {
+            continue;
+        };
+        let Some(cands) = by_cp.get(&(acct.clone(), a.amount.cents().abs(), a.currency.clone()))
+        else {
+            continue;
+        };
         let mut best: Option<(i64, &TxId, usize)> = None;
         for &j in cands {
             let b = &txs[j];
-            if paired[j] || b.amount.is_negative() == a.amount.is_negative() || match_key(&b.account).as_ref() == Some(&acct) {
+            if paired[j]
+                || b.amount.is_negative() == a.amount.is_negative()
+                || match_key(&b.account).as_ref() == Some(&acct)
+            {
                 continue;
             }
             let days = (b.booking_date - a.booking_date).num_days().abs();
@@ -152,8 +176,13 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
     let mut marked = 0;
     for (x, y) in pairs {
         // Primary: the payer's own statement row (the money's origin), else the earlier row.
-        let payer_view = |t: &Transaction| t.source_kind == SourceKind::Statement && t.amount.is_negative();
-        let (primary, mirror) = if payer_view(&txs[y]) && !payer_view(&txs[x]) { (y, x) } else { (x, y) };
+        let payer_view =
+            |t: &Transaction| t.source_kind == SourceKind::Statement && t.amount.is_negative();
+        let (primary, mirror) = if payer_view(&txs[y]) && !payer_view(&txs[x]) {
+            (y, x)
+        } else {
+            (x, y)
+        };
         let pid = txs[primary].tx_id.clone();
         if txs[mirror].mirror_of.is_none() && txs[primary].mirror_of.is_none() {
             txs[mirror].mirror_of = Some(pid);
@@ -169,7 +198,10 @@ mod tests {
     use gs_types::{Money, TxId};
 
     fn party(iban: &str) -> PartyRef {
-        PartyRef { iban: Some(iban.into()), ..Default::default() }
+        PartyRef {
+            iban: Some(iban.into()),
+            ..Default::default()
+        }
     }
 
     fn tx(id: &str, acct: &str, cp: &str, cents: i64, day: u32) -> Transaction {
@@ -189,11 +221,22 @@ mod tests {
 
     #[test]
     fn links_payer_and_payee_views() {
-        let mut txs = vec![tx("in", B, A, 5000, 4), tx("out", A, B, -5000, 3), tx("other", A, B, -5000, 20)];
+        let mut txs = vec![
+            tx("in", B, A, 5000, 4),
+            tx("out", A, B, -5000, 3),
+            tx("other", A, B, -5000, 20),
+        ];
         assert_eq!(link_mirrors(&mut txs, 4), 1);
-        assert_eq!(txs[0].mirror_of, Some(TxId("out".into())), "payee row mirrors the payer row");
+        assert_eq!(
+            txs[0].mirror_of,
+            Some(TxId("out".into())),
+            "payee row mirrors the payer row"
+        );
         assert_eq!(txs[1].mirror_of, None);
-        assert_eq!(txs[2].mirror_of, None, "a second transfer 17 days later is not a mirror");
+        assert_eq!(
+            txs[2].mirror_of, None,
+            "a second transfer 17 days later is not a mirror"
+        );
     }
 
     #[test]
@@ -205,7 +248,10 @@ mod tests {
     #[test]
     fn counterparty_without_iban_matches_the_other_statement() {
         let mut out = tx("out", A, B, -2290, 6);
-        out.counterparty = PartyRef { name: Some("Erika Muster".into()), ..Default::default() };
+        out.counterparty = PartyRef {
+            name: Some("Erika Muster".into()),
+            ..Default::default()
+        };
         let mut txs = vec![out, tx("in", B, A, 2290, 6), tx("later", B, A, 2290, 30)];
         assert_eq!(link_mirrors(&mut txs, 4), 1);
         assert_eq!(txs[1].mirror_of, Some(TxId("out".into())));
@@ -220,7 +266,11 @@ mod tests {
     #[test]
     fn german_account_numbers_match_ibans() {
         let mut a = tx("out", A, B, -700, 3);
-        a.counterparty = PartyRef { bank_code: Some("12030000".into()), account_number: Some("202051".into()), ..Default::default() };
+        a.counterparty = PartyRef {
+            bank_code: Some("12030000".into()),
+            account_number: Some("202051".into()),
+            ..Default::default()
+        };
         let mut txs = vec![a, tx("in", B, A, 700, 3)];
         assert_eq!(link_mirrors(&mut txs, 4), 1);
     }

@@ -31,7 +31,16 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
 
 /// Makes a file-name-safe slug.
 fn slug(s: &str) -> String {
-    let mut out: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     out.truncate(120);
     out
 }
@@ -42,10 +51,13 @@ pub fn write(result: &IngestResult, out_dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
     let mut written = Vec::new();
 
-    let mut df = gs_types::schema::to_frame(&result.transactions).map_err(|e| out_err(out_dir, e))?;
+    let mut df =
+        gs_types::schema::to_frame(&result.transactions).map_err(|e| out_err(out_dir, e))?;
     let pq = out_dir.join(TRANSACTIONS_FILE);
     let f = std::fs::File::create(&pq).map_err(|e| out_err(&pq, e))?;
-    ParquetWriter::new(f).finish(&mut df).map_err(|e| out_err(&pq, e))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| out_err(&pq, e))?;
     written.push(pq);
 
     let doc = ManifestDoc {

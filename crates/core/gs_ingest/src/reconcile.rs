@@ -6,16 +6,28 @@ use gs_types::{EvidenceIssue, Money, Severity, Transaction};
 use crate::importer::StatementSummary;
 
 fn warn(locator: Option<String>, message: String) -> EvidenceIssue {
-    EvidenceIssue { severity: Severity::Warning, locator, message }
+    EvidenceIssue {
+        severity: Severity::Warning,
+        locator,
+        message,
+    }
 }
 
 /// Checks each statement that has both balances. Returns warnings for mismatches.
 pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let mut out = Vec::new();
     for s in statements {
-        let (Some(opening), Some(closing)) = (s.opening, s.closing) else { continue };
+        let (Some(opening), Some(closing)) = (s.opening, s.closing) else {
+            continue;
+        };
         let Some(entries) = txs.get(s.tx_range.clone()) else {
-            out.push(warn(None, format!("{}: entry range {:?} out of bounds (importer bug)", s.label, s.tx_range)));
+            out.push(warn(
+                None,
+                format!(
+                    "{}: entry range {:?} out of bounds (importer bug)",
+                    s.label, s.tx_range
+                ),
+            ));
             continue;
         };
         let sum: Money = entries.iter().map(|t| t.amount).sum();
@@ -55,7 +67,9 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
         if a.account.account_key() != b.account.account_key() || a.currency != b.currency {
             continue;
         }
-        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else { continue };
+        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
+            continue;
+        };
         pairs += 1;
         if ba + b.amount == bb {
             forward_ok += 1;
@@ -75,8 +89,14 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
         if a.account.account_key() != b.account.account_key() || a.currency != b.currency {
             continue;
         }
-        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else { continue };
-        let ok = if forward { ba + b.amount == bb } else { bb + a.amount == ba };
+        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
+            continue;
+        };
+        let ok = if forward {
+            ba + b.amount == bb
+        } else {
+            bb + a.amount == ba
+        };
         if !ok {
             breaks += 1;
             if breaks <= 5 {
@@ -94,7 +114,10 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
         }
     }
     if breaks > 5 {
-        out.push(warn(None, format!("running balance breaks at {breaks} rows in total (first 5 listed)")));
+        out.push(warn(
+            None,
+            format!("running balance breaks at {breaks} rows in total (first 5 listed)"),
+        ));
     }
     out
 }
@@ -109,7 +132,10 @@ mod tests {
             amount: Money(cents),
             balance_after: Some(Money(bal)),
             currency: "EUR".into(),
-            account: PartyRef { iban: Some("DE89370400440532013000".into()), ..Default::default() },
+            account: PartyRef {
+                iban: Some("DE89370400440532013000".into()),
+                ..Default::default()
+            },
             locator: Some(Locator::Row { sheet: None, row }),
             ..Default::default()
         }
@@ -118,13 +144,30 @@ mod tests {
     #[test]
     fn statement_mismatch_is_reported() {
         let txs = vec![tx(1, 100, 0), tx(2, -50, 0)];
-        let ok = StatementSummary { label: "statement 1".into(), opening: Some(Money(1000)), closing: Some(Money(1050)), tx_range: 0..2, ..Default::default() };
+        let ok = StatementSummary {
+            label: "statement 1".into(),
+            opening: Some(Money(1000)),
+            closing: Some(Money(1050)),
+            tx_range: 0..2,
+            ..Default::default()
+        };
         assert!(statements(std::slice::from_ref(&ok), &txs).is_empty());
-        let bad = StatementSummary { closing: Some(Money(1000)), ..ok };
+        let bad = StatementSummary {
+            closing: Some(Money(1000)),
+            ..ok
+        };
         let w = statements(&[bad], &txs);
         assert_eq!(w.len(), 1);
-        assert!(w[0].message.contains("balance mismatch in statement 1"), "{}", w[0].message);
-        assert!(w[0].message.contains("difference -0,50"), "{}", w[0].message);
+        assert!(
+            w[0].message.contains("balance mismatch in statement 1"),
+            "{}",
+            w[0].message
+        );
+        assert!(
+            w[0].message.contains("difference -0,50"),
+            "{}",
+            w[0].message
+        );
     }
 
     #[test]
@@ -133,7 +176,12 @@ mod tests {
         assert!(running_balances(&fwd).is_empty());
         let newest_first = vec![tx(1, 25, 1075), tx(2, -50, 1050), tx(3, 100, 1100)];
         assert!(running_balances(&newest_first).is_empty());
-        let gap = vec![tx(1, 100, 1100), tx(2, -50, 1050), tx(3, 25, 1000), tx(4, 10, 1010)];
+        let gap = vec![
+            tx(1, 100, 1100),
+            tx(2, -50, 1050),
+            tx(3, 25, 1000),
+            tx(4, 10, 1010),
+        ];
         let w = running_balances(&gap);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].locator.as_deref(), Some("row=3"));

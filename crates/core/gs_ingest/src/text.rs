@@ -21,10 +21,20 @@ pub struct Decoded<'a> {
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return Decoded { text, encoding: enc.name(), had_bom: true, had_errors };
+        return Decoded {
+            text,
+            encoding: enc.name(),
+            had_bom: true,
+            had_errors,
+        };
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Decoded { text: Cow::Borrowed(s), encoding: "UTF-8", had_bom: false, had_errors: false };
+        return Decoded {
+            text: Cow::Borrowed(s),
+            encoding: "UTF-8",
+            had_bom: false,
+            had_errors: false,
+        };
     }
     let mut det = chardetng::EncodingDetector::new();
     let head = &bytes[..bytes.len().min(1 << 20)];
@@ -33,14 +43,24 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
     if enc == encoding_rs::UTF_8 {
         // Mostly UTF-8 with a few stray bytes: decode lossy as UTF-8.
         let text = String::from_utf8_lossy(bytes);
-        return Decoded { text, encoding: "UTF-8", had_bom: false, had_errors: true };
+        return Decoded {
+            text,
+            encoding: "UTF-8",
+            had_bom: false,
+            had_errors: true,
+        };
     }
     if enc.name() != "windows-1252" && enc.name() != "ISO-8859-2" && enc.name() != "windows-1250" {
         // Exotic guesses on short German text are usually wrong; windows-1252 decodes every byte.
         enc = encoding_rs::WINDOWS_1252;
     }
     let (text, had_errors) = enc.decode_without_bom_handling(bytes);
-    Decoded { text, encoding: enc.name(), had_bom: false, had_errors }
+    Decoded {
+        text,
+        encoding: enc.name(),
+        had_bom: false,
+        had_errors,
+    }
 }
 
 /// True when the bytes look binary (NUL bytes or many control characters in the head).
@@ -49,7 +69,10 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     if head.contains(&0) {
         return true;
     }
-    let ctrl = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1a)).count();
+    let ctrl = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1a))
+        .count();
     ctrl * 20 > head.len().max(1)
 }
 

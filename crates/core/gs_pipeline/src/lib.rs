@@ -94,15 +94,28 @@ pub struct CaseSummary {
 impl CaseSummary {
     /// Summarises an ingest result.
     pub fn of(result: &IngestResult) -> Self {
-        let mut s = CaseSummary { files: result.manifest.len(), transactions: result.transactions.len(), mirrors: result.mirrors, ..Default::default() };
+        let mut s = CaseSummary {
+            files: result.manifest.len(),
+            transactions: result.transactions.len(),
+            mirrors: result.mirrors,
+            ..Default::default()
+        };
         for f in &result.manifest {
             match f.status {
                 EvidenceStatus::Loaded { .. } => s.loaded += 1,
                 EvidenceStatus::Skipped { .. } => s.skipped += 1,
                 EvidenceStatus::Failed { .. } => s.failed += 1,
             }
-            s.warnings += f.issues.iter().filter(|i| i.severity == gs_types::Severity::Warning).count();
-            s.row_errors += f.issues.iter().filter(|i| i.severity == gs_types::Severity::Error).count();
+            s.warnings += f
+                .issues
+                .iter()
+                .filter(|i| i.severity == gs_types::Severity::Warning)
+                .count();
+            s.row_errors += f
+                .issues
+                .iter()
+                .filter(|i| i.severity == gs_types::Severity::Error)
+                .count();
         }
         let mut accounts = BTreeSet::new();
         for t in &result.transactions {
@@ -150,7 +163,9 @@ fn canonical_or_parent(p: &Path) -> Option<PathBuf> {
 pub fn check_output_dir(inputs: &[PathBuf], out: &Path) -> Result<()> {
     for i in inputs {
         if is_inside(out, i) {
-            return Err(PipelineError::OutputInsideEvidence(out.display().to_string()));
+            return Err(PipelineError::OutputInsideEvidence(
+                out.display().to_string(),
+            ));
         }
     }
     Ok(())
@@ -163,8 +178,16 @@ pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
     progress.set_stage("frame");
     let frame = gs_types::schema::to_frame(&ingest.transactions)?;
     progress.set_stage("done");
-    tracing::info!(files = ingest.manifest.len(), transactions = ingest.transactions.len(), "ingest finished");
-    Ok(Outcome { ingest, frame, stages: vec![Stage::Ingest] })
+    tracing::info!(
+        files = ingest.manifest.len(),
+        transactions = ingest.transactions.len(),
+        "ingest finished"
+    );
+    Ok(Outcome {
+        ingest,
+        frame,
+        stages: vec![Stage::Ingest],
+    })
 }
 
 #[cfg(test)]
@@ -184,7 +207,14 @@ mod tests {
     #[test]
     fn empty_folder_gives_empty_frame() {
         let dir = tempfile::tempdir().unwrap();
-        let out = run(&Request { inputs: vec![dir.path().to_path_buf()], ..Default::default() }, &Progress::new()).unwrap();
+        let out = run(
+            &Request {
+                inputs: vec![dir.path().to_path_buf()],
+                ..Default::default()
+            },
+            &Progress::new(),
+        )
+        .unwrap();
         assert_eq!(out.frame.height(), 0);
         assert_eq!(out.frame.width(), gs_types::schema::COLUMNS.len());
         assert_eq!(CaseSummary::of(&out.ingest).files, 0);

@@ -86,6 +86,9 @@ pub struct EvidenceFile {
 impl EvidenceFile {
     /// Number of issues at or above `severity`.
     pub fn count_issues(&self, severity: Severity) -> usize {
-        self.issues.iter().filter(|i| i.severity >= severity).count()
+        self.issues
+            .iter()
+            .filter(|i| i.severity >= severity)
+            .count()
     }
 }

@@ -33,16 +33,61 @@ pub fn normalize_account_text(text: &str) -> String {
 /// IBAN lengths by country (ISO 13616 registry) for the countries frequent in German evidence.
 /// Countries not listed are checked by shape and check digits only.
 const COUNTRY_LENGTHS: &[(&str, usize)] = &[
-    ("AE", 23), ("AT", 20), ("BA", 20), ("BE", 16), ("BG", 22), ("CH", 21), ("CY", 28), ("CZ", 24),
-    ("DE", 22), ("DK", 18), ("EE", 20), ("EG", 29), ("ES", 24), ("FI", 18), ("FO", 18), ("FR", 27),
-    ("GB", 22), ("GL", 18), ("GR", 27), ("HR", 21), ("HU", 28), ("IE", 22), ("IQ", 23), ("IT", 27),
-    ("JO", 30), ("KZ", 20), ("LB", 28), ("LI", 21), ("LT", 20), ("LU", 20), ("LV", 21), ("MC", 27),
-    ("MT", 31), ("NL", 18), ("NO", 15), ("PK", 24), ("PL", 28), ("PS", 29), ("PT", 25), ("QA", 29),
-    ("RO", 24), ("SA", 24), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("TN", 24), ("TR", 26),
+    ("AE", 23),
+    ("AT", 20),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("CH", 21),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GL", 18),
+    ("GR", 27),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IQ", 23),
+    ("IT", 27),
+    ("JO", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MT", 31),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("SA", 24),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("TN", 24),
+    ("TR", 26),
 ];
 
 fn country_length(cc: &str) -> Option<usize> {
-    COUNTRY_LENGTHS.iter().find(|(c, _)| *c == cc).map(|(_, l)| *l)
+    COUNTRY_LENGTHS
+        .iter()
+        .find(|(c, _)| *c == cc)
+        .map(|(_, l)| *l)
 }
 
 /// ISO 7064 mod 97-10 over an IBAN-ordered string.
@@ -94,7 +139,8 @@ impl Iban {
         if blz.len() != 8 || !blz.chars().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        if account.is_empty() || account.len() > 10 || !account.chars().all(|c| c.is_ascii_digit()) {
+        if account.is_empty() || account.len() > 10 || !account.chars().all(|c| c.is_ascii_digit())
+        {
             return None;
         }
         let bban = format!("{blz}{account:0>10}");
@@ -150,7 +196,9 @@ pub fn is_bic(text: &str) -> bool {
     let b = s.as_bytes();
     (s.len() == 8 || s.len() == 11)
         && b[..6].iter().all(u8::is_ascii_uppercase)
-        && b[6..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && b[6..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Country code of a BIC (letters 5–6).
@@ -175,16 +223,27 @@ mod tests {
 
     #[test]
     fn invalid_ibans() {
-        assert!(matches!(Iban::parse("DE89370400440532013001"), Err(IbanError::CheckDigits(_))));
-        assert!(matches!(Iban::parse("DE8937040044053201300"), Err(IbanError::Length(_))));
+        assert!(matches!(
+            Iban::parse("DE89370400440532013001"),
+            Err(IbanError::CheckDigits(_))
+        ));
+        assert!(matches!(
+            Iban::parse("DE8937040044053201300"),
+            Err(IbanError::Length(_))
+        ));
         assert!(matches!(Iban::parse("1234"), Err(IbanError::Shape(_))));
-        assert!(matches!(Iban::parse("DE89 3704 0044 0532 0130 0ä"), Err(IbanError::Shape(_))));
+        assert!(matches!(
+            Iban::parse("DE89 3704 0044 0532 0130 0ä"),
+            Err(IbanError::Shape(_))
+        ));
     }
 
     #[test]
     fn german_account_to_iban() {
         assert_eq!(
-            Iban::from_german_account("37040044", "532013000").unwrap().as_str(),
+            Iban::from_german_account("37040044", "532013000")
+                .unwrap()
+                .as_str(),
             "DE89370400440532013000"
         );
         assert!(Iban::from_german_account("3704004", "1").is_none());

@@ -10,7 +10,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A signed amount of money in cents (minor units, scale 2).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Money(pub i64);
 
 /// Which character separates the decimals in a number as written.
@@ -222,7 +224,11 @@ fn parse_amount(text: &str, sep: DecimalSeparator) -> Result<ParsedAmount, Amoun
         // decimal would silently become 123456.
         let groups: Vec<&str> = int_part.split(group).collect();
         let well_formed = groups.iter().enumerate().all(|(i, g)| {
-            if i == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 }
+            if i == 0 {
+                (1..=3).contains(&g.len())
+            } else {
+                g.len() == 3
+            }
         });
         if !well_formed {
             return Err(AmountError::Invalid(text.to_owned()));
@@ -256,7 +262,10 @@ fn parse_amount(text: &str, sep: DecimalSeparator) -> Result<ParsedAmount, Amoun
     let money = Money(i64::try_from(cents).map_err(|_| AmountError::Overflow(text.to_owned()))?);
     let exact = inexact.then(|| {
         let sign = if negative { "-" } else { "" };
-        let frac: String = frac_digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect();
+        let frac: String = frac_digits
+            .iter()
+            .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+            .collect();
         format!("{sign}{units}.{frac}")
     });
     Ok(ParsedAmount { money, exact })
@@ -275,7 +284,13 @@ fn guess_decimal(body: &str) -> Option<char> {
             // "1.234.567" or "1.234" with exactly three digits: thousands grouping when repeated;
             // a single separator followed by three digits is read as a decimal only for ','
             // (German "0,125" is rare in statements; "1.234" as 1234 is the common German case).
-            if count > 1 || (after == 3 && c == '.' && body[..p].len() <= 3 && !body[..p].is_empty() && body[..p] != *"0") {
+            if count > 1
+                || (after == 3
+                    && c == '.'
+                    && body[..p].len() <= 3
+                    && !body[..p].is_empty()
+                    && body[..p] != *"0")
+            {
                 Some(if c == ',' { '.' } else { ',' })
             } else {
                 Some(c)

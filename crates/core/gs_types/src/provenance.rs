@@ -85,9 +85,17 @@ pub enum Locator {
 impl fmt::Display for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Locator::Row { sheet: Some(s), row } => write!(f, "sheet={s} row={row}"),
+            Locator::Row {
+                sheet: Some(s),
+                row,
+            } => write!(f, "sheet={s} row={row}"),
             Locator::Row { sheet: None, row } => write!(f, "row={row}"),
-            Locator::Entry { statement, entry, detail, line } => {
+            Locator::Entry {
+                statement,
+                entry,
+                detail,
+                line,
+            } => {
                 write!(f, "statement={statement} entry={entry}")?;
                 if let Some(d) = detail {
                     write!(f, " detail={d}")?;
@@ -108,18 +116,47 @@ mod tests {
 
     #[test]
     fn locator_text() {
-        let l = Locator::Row { sheet: Some("Umsätze".into()), row: 17 };
+        let l = Locator::Row {
+            sheet: Some("Umsätze".into()),
+            row: 17,
+        };
         assert_eq!(l.to_string(), "sheet=Umsätze row=17");
-        let e = Locator::Entry { statement: 2, entry: 5, detail: None, line: Some(34) };
+        let e = Locator::Entry {
+            statement: 2,
+            entry: 5,
+            detail: None,
+            line: Some(34),
+        };
         assert_eq!(e.to_string(), "statement=2 entry=5 line=34");
-        assert_eq!(Locator::Page { page: 3, line: 12 }.to_string(), "page=3 line=12");
+        assert_eq!(
+            Locator::Page { page: 3, line: 12 }.to_string(),
+            "page=3 line=12"
+        );
     }
 
     #[test]
     fn tx_id_is_stable_and_distinct() {
-        let a = TxId::derive("abc", &Locator::Row { sheet: None, row: 1 });
-        let b = TxId::derive("abc", &Locator::Row { sheet: None, row: 1 });
-        let c = TxId::derive("abc", &Locator::Row { sheet: None, row: 2 });
+        let a = TxId::derive(
+            "abc",
+            &Locator::Row {
+                sheet: None,
+                row: 1,
+            },
+        );
+        let b = TxId::derive(
+            "abc",
+            &Locator::Row {
+                sheet: None,
+                row: 1,
+            },
+        );
+        let c = TxId::derive(
+            "abc",
+            &Locator::Row {
+                sheet: None,
+                row: 2,
+            },
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.0.len(), 16);

@@ -33,7 +33,9 @@ impl SourceKind {
 }
 
 /// How money moved, derived from GVC / BkTxCd / booking text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Credit transfer (SEPA, domestic, foreign).
@@ -113,7 +115,10 @@ impl PartyRef {
 
     /// True when nothing identifies this side.
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.iban.is_none() && self.account_number.is_none() && self.bic.is_none()
+        self.name.is_none()
+            && self.iban.is_none()
+            && self.account_number.is_none()
+            && self.bic.is_none()
     }
 }
 
@@ -239,26 +244,53 @@ where
 pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     let n = txs.len();
     let s = |name: &str, v: Vec<Option<&str>>| Column::new(name.into(), v);
-    let payer_payee: Vec<(&PartyRef, &PartyRef)> = txs.iter().map(Transaction::payer_payee).collect();
-    let payer_account: Vec<Option<String>> = payer_payee.iter().map(|(p, _)| p.account_key()).collect();
-    let payee_account: Vec<Option<String>> = payer_payee.iter().map(|(_, p)| p.account_key()).collect();
+    let payer_payee: Vec<(&PartyRef, &PartyRef)> =
+        txs.iter().map(Transaction::payer_payee).collect();
+    let payer_account: Vec<Option<String>> =
+        payer_payee.iter().map(|(p, _)| p.account_key()).collect();
+    let payee_account: Vec<Option<String>> =
+        payer_payee.iter().map(|(_, p)| p.account_key()).collect();
     let cols = vec![
-        Column::new("tx_id".into(), txs.iter().map(|t| t.tx_id.0.as_str()).collect::<Vec<_>>()),
-        Column::new("evidence_id".into(), txs.iter().map(|t| t.evidence_id.0.as_str()).collect::<Vec<_>>()),
-        Column::new("evidence_path".into(), txs.iter().map(|t| t.evidence_path.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "tx_id".into(),
+            txs.iter().map(|t| t.tx_id.0.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "evidence_id".into(),
+            txs.iter()
+                .map(|t| t.evidence_id.0.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "evidence_path".into(),
+            txs.iter()
+                .map(|t| t.evidence_path.as_str())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "locator".into(),
-            txs.iter().map(|t| t.locator.as_ref().map(ToString::to_string)).collect::<Vec<_>>(),
+            txs.iter()
+                .map(|t| t.locator.as_ref().map(ToString::to_string))
+                .collect::<Vec<_>>(),
         ),
-        Column::new("source_kind".into(), txs.iter().map(|t| t.source_kind.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "source_kind".into(),
+            txs.iter()
+                .map(|t| t.source_kind.as_str())
+                .collect::<Vec<_>>(),
+        ),
         Column::new(
             "booking_date".into(),
-            txs.iter().map(|t| days_since_epoch(t.booking_date)).collect::<Vec<i32>>(),
+            txs.iter()
+                .map(|t| days_since_epoch(t.booking_date))
+                .collect::<Vec<i32>>(),
         )
         .cast(&DataType::Date)?,
         Column::new(
             "value_date".into(),
-            txs.iter().map(|t| t.value_date.map(days_since_epoch)).collect::<Vec<Option<i32>>>(),
+            txs.iter()
+                .map(|t| t.value_date.map(days_since_epoch))
+                .collect::<Vec<Option<i32>>>(),
         )
         .cast(&DataType::Date)?,
         Column::new(
@@ -268,37 +300,91 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
                 .collect::<Vec<Option<i64>>>(),
         )
         .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
-        Column::new("amount_cents".into(), txs.iter().map(|t| t.amount.cents()).collect::<Vec<i64>>()),
+        Column::new(
+            "amount_cents".into(),
+            txs.iter().map(|t| t.amount.cents()).collect::<Vec<i64>>(),
+        ),
         s("amount_exact", opt_str(txs, |t| t.amount_exact.as_ref())),
-        Column::new("currency".into(), txs.iter().map(|t| t.currency.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "currency".into(),
+            txs.iter().map(|t| t.currency.as_str()).collect::<Vec<_>>(),
+        ),
         s("account_iban", opt_str(txs, |t| t.account.iban.as_ref())),
-        s("account_number", opt_str(txs, |t| t.account.account_number.as_ref())),
-        s("account_bank_code", opt_str(txs, |t| t.account.bank_code.as_ref())),
+        s(
+            "account_number",
+            opt_str(txs, |t| t.account.account_number.as_ref()),
+        ),
+        s(
+            "account_bank_code",
+            opt_str(txs, |t| t.account.bank_code.as_ref()),
+        ),
         s("account_bic", opt_str(txs, |t| t.account.bic.as_ref())),
         s("account_name", opt_str(txs, |t| t.account.name.as_ref())),
-        s("counterparty_iban", opt_str(txs, |t| t.counterparty.iban.as_ref())),
-        s("counterparty_account", opt_str(txs, |t| t.counterparty.account_number.as_ref())),
-        s("counterparty_bank_code", opt_str(txs, |t| t.counterparty.bank_code.as_ref())),
-        s("counterparty_bic", opt_str(txs, |t| t.counterparty.bic.as_ref())),
-        s("counterparty_name", opt_str(txs, |t| t.counterparty.name.as_ref())),
+        s(
+            "counterparty_iban",
+            opt_str(txs, |t| t.counterparty.iban.as_ref()),
+        ),
+        s(
+            "counterparty_account",
+            opt_str(txs, |t| t.counterparty.account_number.as_ref()),
+        ),
+        s(
+            "counterparty_bank_code",
+            opt_str(txs, |t| t.counterparty.bank_code.as_ref()),
+        ),
+        s(
+            "counterparty_bic",
+            opt_str(txs, |t| t.counterparty.bic.as_ref()),
+        ),
+        s(
+            "counterparty_name",
+            opt_str(txs, |t| t.counterparty.name.as_ref()),
+        ),
         Column::new("payer_account".into(), payer_account),
-        s("payer_name", payer_payee.iter().map(|(p, _)| p.name.as_deref()).collect()),
+        s(
+            "payer_name",
+            payer_payee.iter().map(|(p, _)| p.name.as_deref()).collect(),
+        ),
         Column::new("payee_account".into(), payee_account),
-        s("payee_name", payer_payee.iter().map(|(_, p)| p.name.as_deref()).collect()),
+        s(
+            "payee_name",
+            payer_payee.iter().map(|(_, p)| p.name.as_deref()).collect(),
+        ),
         s("purpose", opt_str(txs, |t| t.purpose.as_ref())),
         s("booking_text", opt_str(txs, |t| t.booking_text.as_ref())),
         s("tx_code", opt_str(txs, |t| t.tx_code.as_ref())),
-        s("end_to_end_ref", opt_str(txs, |t| t.end_to_end_ref.as_ref())),
+        s(
+            "end_to_end_ref",
+            opt_str(txs, |t| t.end_to_end_ref.as_ref()),
+        ),
         s("mandate_ref", opt_str(txs, |t| t.mandate_ref.as_ref())),
         s("creditor_id", opt_str(txs, |t| t.creditor_id.as_ref())),
         Column::new(
             "balance_after_cents".into(),
-            txs.iter().map(|t| t.balance_after.map(Money::cents)).collect::<Vec<Option<i64>>>(),
+            txs.iter()
+                .map(|t| t.balance_after.map(Money::cents))
+                .collect::<Vec<Option<i64>>>(),
         ),
-        Column::new("channel".into(), txs.iter().map(|t| t.channel.as_str()).collect::<Vec<_>>()),
-        Column::new("reversal".into(), txs.iter().map(|t| t.reversal).collect::<Vec<bool>>()),
-        s("mirror_of", txs.iter().map(|t| t.mirror_of.as_ref().map(|m| m.0.as_str())).collect()),
-        Column::new("source_text".into(), txs.iter().map(|t| t.source_text.as_str()).collect::<Vec<_>>()),
+        Column::new(
+            "channel".into(),
+            txs.iter().map(|t| t.channel.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reversal".into(),
+            txs.iter().map(|t| t.reversal).collect::<Vec<bool>>(),
+        ),
+        s(
+            "mirror_of",
+            txs.iter()
+                .map(|t| t.mirror_of.as_ref().map(|m| m.0.as_str()))
+                .collect(),
+        ),
+        Column::new(
+            "source_text".into(),
+            txs.iter()
+                .map(|t| t.source_text.as_str())
+                .collect::<Vec<_>>(),
+        ),
     ];
     debug_assert_eq!(cols.len(), COLUMNS.len());
     DataFrame::new(n, cols)
@@ -315,17 +401,32 @@ mod tests {
             booking_date: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
             amount: Money(-123_456),
             currency: "EUR".into(),
-            account: PartyRef { iban: Some("DE89370400440532013000".into()), ..Default::default() },
-            counterparty: PartyRef { name: Some("Muster GmbH".into()), ..Default::default() },
+            account: PartyRef {
+                iban: Some("DE89370400440532013000".into()),
+                ..Default::default()
+            },
+            counterparty: PartyRef {
+                name: Some("Muster GmbH".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let df = to_frame(&[t]).unwrap();
         let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
         assert_eq!(names, COLUMNS);
-        assert_eq!(df.column("amount_cents").unwrap().i64().unwrap().get(0), Some(-123_456));
+        assert_eq!(
+            df.column("amount_cents").unwrap().i64().unwrap().get(0),
+            Some(-123_456)
+        );
         assert_eq!(df.column("booking_date").unwrap().dtype(), &DataType::Date);
         // payer is the account (negative amount), payee the counterparty
-        assert_eq!(df.column("payer_account").unwrap().str().unwrap().get(0), Some("DE89370400440532013000"));
-        assert_eq!(df.column("payee_name").unwrap().str().unwrap().get(0), Some("Muster GmbH"));
+        assert_eq!(
+            df.column("payer_account").unwrap().str().unwrap().get(0),
+            Some("DE89370400440532013000")
+        );
+        assert_eq!(
+            df.column("payee_name").unwrap().str().unwrap().get(0),
+            Some("Muster GmbH")
+        );
     }
 }

@@ -44,11 +44,15 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(i.exists(), "input does not exist: {}", i.display());
     }
     gs_pipeline::check_output_dir(&args.inputs, &args.out)?;
-    let mut request = Request { inputs: args.inputs.clone(), ..Default::default() };
+    let mut request = Request {
+        inputs: args.inputs.clone(),
+        ..Default::default()
+    };
     for m in &args.mappings {
-        let text = std::fs::read_to_string(m).with_context(|| format!("cannot read mapping file {}", m.display()))?;
-        let mapping: gs_ingest::TableMapping =
-            toml_mapping(&text).with_context(|| format!("mapping file is not valid: {}", m.display()))?;
+        let text = std::fs::read_to_string(m)
+            .with_context(|| format!("cannot read mapping file {}", m.display()))?;
+        let mapping: gs_ingest::TableMapping = toml_mapping(&text)
+            .with_context(|| format!("mapping file is not valid: {}", m.display()))?;
         request.ingest.mappings.push(mapping);
     }
 
@@ -62,8 +66,10 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
     if show_bar {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg:>10} [{bar:30}] {pos}/{len} files {prefix}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg:>10} [{bar:30}] {pos}/{len} files {prefix}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         while !handle.is_finished() {
             let s = progress.snapshot();
@@ -75,8 +81,11 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
         bar.finish_and_clear();
     }
-    let outcome = handle.join().map_err(|_| anyhow::anyhow!("the ingest thread crashed"))??;
-    let written = gs_ingest::output::write(&outcome.ingest, &args.out).context("writing the outputs failed")?;
+    let outcome = handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the ingest thread crashed"))??;
+    let written = gs_ingest::output::write(&outcome.ingest, &args.out)
+        .context("writing the outputs failed")?;
     let summary = CaseSummary::of(&outcome.ingest);
 
     let mut stdout = std::io::stdout().lock();
@@ -88,12 +97,27 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         writeln!(stdout)?;
         let span = summary
             .date_span
-            .map(|(a, b)| format!(" from {} to {}", gs_types::dates::format_de(a), gs_types::dates::format_de(b)))
+            .map(|(a, b)| {
+                format!(
+                    " from {} to {}",
+                    gs_types::dates::format_de(a),
+                    gs_types::dates::format_de(b)
+                )
+            })
             .unwrap_or_default();
         writeln!(
             stdout,
             "{} files: {} loaded, {} skipped, {} failed; {} transactions ({} mirrored) on {} accounts{}; {} warnings, {} dropped rows",
-            summary.files, summary.loaded, summary.skipped, summary.failed, summary.transactions, summary.mirrors, summary.accounts, span, summary.warnings, summary.row_errors
+            summary.files,
+            summary.loaded,
+            summary.skipped,
+            summary.failed,
+            summary.transactions,
+            summary.mirrors,
+            summary.accounts,
+            span,
+            summary.warnings,
+            summary.row_errors
         )?;
         for w in &written {
             writeln!(stdout, "wrote {}", w.display())?;
@@ -110,24 +134,75 @@ fn toml_mapping(text: &str) -> anyhow::Result<gs_ingest::TableMapping> {
     Ok(gs_ingest::mapping::TableMapping::from_toml_str(text)?)
 }
 
-fn print_table(w: &mut impl std::io::Write, manifest: &[gs_types::EvidenceFile]) -> std::io::Result<()> {
-    let path_w = manifest.iter().map(|f| f.path.chars().count()).max().unwrap_or(4).clamp(4, 60);
-    let fmt_w = manifest.iter().map(|f| f.format.as_deref().unwrap_or("-").chars().count()).max().unwrap_or(6).clamp(6, 28);
-    writeln!(w, "{:<8} {:<fmt_w$} {:>8} {:>5} {:>5}  {:<path_w$}", "STATUS", "FORMAT", "ROWS", "WARN", "ERR", "FILE")?;
+fn print_table(
+    w: &mut impl std::io::Write,
+    manifest: &[gs_types::EvidenceFile],
+) -> std::io::Result<()> {
+    let path_w = manifest
+        .iter()
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    let fmt_w = manifest
+        .iter()
+        .map(|f| f.format.as_deref().unwrap_or("-").chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 28);
+    writeln!(
+        w,
+        "{:<8} {:<fmt_w$} {:>8} {:>5} {:>5}  {:<path_w$}",
+        "STATUS", "FORMAT", "ROWS", "WARN", "ERR", "FILE"
+    )?;
     for f in manifest {
         let rows = match f.status {
             EvidenceStatus::Loaded { rows } => rows.to_string(),
             _ => "-".to_owned(),
         };
-        let warn = f.issues.iter().filter(|i| i.severity == Severity::Warning).count();
-        let err = f.issues.iter().filter(|i| i.severity == Severity::Error).count();
-        let format: String = f.format.as_deref().unwrap_or("-").chars().take(fmt_w).collect();
-        writeln!(w, "{:<8} {:<fmt_w$} {:>8} {:>5} {:>5}  {}", f.status.label(), format, rows, warn, err, f.path)?;
+        let warn = f
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
+            .count();
+        let err = f
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Error)
+            .count();
+        let format: String = f
+            .format
+            .as_deref()
+            .unwrap_or("-")
+            .chars()
+            .take(fmt_w)
+            .collect();
+        writeln!(
+            w,
+            "{:<8} {:<fmt_w$} {:>8} {:>5} {:>5}  {}",
+            f.status.label(),
+            format,
+            rows,
+            warn,
+            err,
+            f.path
+        )?;
         match &f.status {
-            EvidenceStatus::Skipped { reason } | EvidenceStatus::Failed { reason } => writeln!(w, "{:8} └ {reason}", "")?,
+            EvidenceStatus::Skipped { reason } | EvidenceStatus::Failed { reason } => {
+                writeln!(w, "{:8} └ {reason}", "")?;
+            }
             EvidenceStatus::Loaded { .. } => {
-                for i in f.issues.iter().filter(|i| i.severity >= Severity::Warning).take(3) {
-                    let loc = i.locator.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+                for i in f
+                    .issues
+                    .iter()
+                    .filter(|i| i.severity >= Severity::Warning)
+                    .take(3)
+                {
+                    let loc = i
+                        .locator
+                        .as_deref()
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default();
                     writeln!(w, "{:8} └ {}{loc}", "", i.message)?;
                 }
                 let more = warn + err;

@@ -1,6 +1,8 @@
 //! The bundled demo case (testdata/demo-case, written by gs_synth) against its ground truth
 //! (testdata/demo-case-truth/truth.json): every file's outcome, counts and sums, the deliberate
 //! balance gap, every labelled typology transaction, and every mirror pair.
+// Test helpers outside #[test] fns: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,20 +13,37 @@ use gs_types::{EvidenceStatus, Severity, SourceKind, Transaction};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../testdata").canonicalize().expect("testdata")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../testdata")
+        .canonicalize()
+        .expect("testdata")
 }
 
 fn truth() -> Value {
-    let text = std::fs::read_to_string(root().join("demo-case-truth/truth.json")).expect("truth.json");
+    let text =
+        std::fs::read_to_string(root().join("demo-case-truth/truth.json")).expect("truth.json");
     serde_json::from_str(&text).expect("truth is JSON")
 }
 
 fn ingest() -> gs_pipeline::Outcome {
-    gs_pipeline::run(&Request { inputs: vec![root().join("demo-case")], ..Default::default() }, &Progress::new()).expect("demo ingest")
+    gs_pipeline::run(
+        &Request {
+            inputs: vec![root().join("demo-case")],
+            ..Default::default()
+        },
+        &Progress::new(),
+    )
+    .expect("demo ingest")
 }
 
 fn key(t: &Transaction) -> (String, String) {
-    (t.evidence_path.clone(), t.locator.as_ref().map(ToString::to_string).unwrap_or_default())
+    (
+        t.evidence_path.clone(),
+        t.locator
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -38,7 +57,12 @@ fn every_demo_file_matches_the_ground_truth() {
             problems.push(format!("{path}: missing from the manifest"));
             continue;
         };
-        let rows: Vec<&Transaction> = out.ingest.transactions.iter().filter(|t| t.evidence_path == path).collect();
+        let rows: Vec<&Transaction> = out
+            .ingest
+            .transactions
+            .iter()
+            .filter(|t| t.evidence_path == path)
+            .collect();
         match f["expected_error"].as_str() {
             Some("malformed") => {
                 if !matches!(e.status, EvidenceStatus::Failed { .. }) {
@@ -51,14 +75,23 @@ fn every_demo_file_matches_the_ground_truth() {
                 }
             }
             Some("no_transactions") => {
-                let ok = matches!(e.status, EvidenceStatus::Loaded { rows: 0 } | EvidenceStatus::Skipped { .. });
+                let ok = matches!(
+                    e.status,
+                    EvidenceStatus::Loaded { rows: 0 } | EvidenceStatus::Skipped { .. }
+                );
                 if !ok {
-                    problems.push(format!("{path}: expected 'no transactions' (loaded 0 or skipped), got {:?}", e.status));
+                    problems.push(format!(
+                        "{path}: expected 'no transactions' (loaded 0 or skipped), got {:?}",
+                        e.status
+                    ));
                 }
             }
             _ if f["format"] == "zip" => {
                 if e.format.as_deref() != Some("ZIP archive") {
-                    problems.push(format!("{path}: expected a ZIP archive entry, got {:?}", e.format));
+                    problems.push(format!(
+                        "{path}: expected a ZIP archive entry, got {:?}",
+                        e.format
+                    ));
                 }
             }
             _ => {
@@ -66,7 +99,8 @@ fn every_demo_file_matches_the_ground_truth() {
                 if e.status != (EvidenceStatus::Loaded { rows: n }) {
                     problems.push(format!("{path}: expected {n} rows, got {:?}", e.status));
                 }
-                let ledger = f["ledger"].as_bool().unwrap_or(false) || rows.iter().any(|t| t.source_kind == SourceKind::Ledger);
+                let ledger = f["ledger"].as_bool().unwrap_or(false)
+                    || rows.iter().any(|t| t.source_kind == SourceKind::Ledger);
                 if ledger {
                     let abs: i64 = rows.iter().map(|t| t.amount.cents().abs()).sum();
                     let want = f["abs_amount_sum_cents"].as_i64().expect("abs sum");
@@ -74,7 +108,10 @@ fn every_demo_file_matches_the_ground_truth() {
                         problems.push(format!("{path}: ledger absolute sum {abs} != {want}"));
                     }
                     if let Some(t) = rows.iter().find(|t| !t.amount.is_negative()) {
-                        problems.push(format!("{path}: ledger rows are negative (sender's view), {:?} is not", t.locator));
+                        problems.push(format!(
+                            "{path}: ledger rows are negative (sender's view), {:?} is not",
+                            t.locator
+                        ));
                     }
                 } else {
                     let sum: i64 = rows.iter().map(|t| t.amount.cents()).sum();
@@ -97,19 +134,30 @@ fn only_the_deliberate_statement_has_a_balance_mismatch() {
         .as_array()
         .expect("balance_mismatches")
         .iter()
-        .map(|m| (m["file"].as_str().expect("file").to_owned(), m["statement"].as_u64().expect("statement")))
+        .map(|m| {
+            (
+                m["file"].as_str().expect("file").to_owned(),
+                m["statement"].as_u64().expect("statement"),
+            )
+        })
         .collect();
     assert!(!expected.is_empty());
     let mut found = Vec::new();
     for e in &out.ingest.manifest {
-        for i in e.issues.iter().filter(|i| i.severity == Severity::Warning && i.message.contains("balance mismatch")) {
+        for i in e
+            .issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning && i.message.contains("balance mismatch"))
+        {
             found.push((e.path.clone(), i.message.clone()));
         }
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
     for (file, statement) in expected {
         assert!(
-            found.iter().any(|(p, m)| *p == file && m.contains(&format!("statement {statement}"))),
+            found
+                .iter()
+                .any(|(p, m)| *p == file && m.contains(&format!("statement {statement}"))),
             "no mismatch warning for statement {statement} of {file}: {found:#?}"
         );
     }
@@ -119,13 +167,21 @@ fn only_the_deliberate_statement_has_a_balance_mismatch() {
 fn every_labelled_transaction_is_found_with_its_amount() {
     let out = ingest();
     let truth = truth();
-    let by_key: HashMap<(String, String), &Transaction> = out.ingest.transactions.iter().map(|t| (key(t), t)).collect();
+    let by_key: HashMap<(String, String), &Transaction> = out
+        .ingest
+        .transactions
+        .iter()
+        .map(|t| (key(t), t))
+        .collect();
     let mut missing = Vec::new();
     let mut total = 0;
     for typ in truth["typologies"].as_array().expect("typologies") {
         for r in typ["transactions"].as_array().expect("transactions") {
             total += 1;
-            let k = (r["file"].as_str().expect("file").to_owned(), r["locator"].as_str().expect("locator").to_owned());
+            let k = (
+                r["file"].as_str().expect("file").to_owned(),
+                r["locator"].as_str().expect("locator").to_owned(),
+            );
             let want = r["amount_cents"].as_i64().expect("amount").abs();
             match by_key.get(&k) {
                 Some(t) if t.amount.cents().abs() == want => {}
@@ -134,29 +190,55 @@ fn every_labelled_transaction_is_found_with_its_amount() {
             }
         }
     }
-    assert!(total > 100, "the demo has many labelled transactions ({total})");
-    assert!(missing.is_empty(), "{} of {total}:\n{}", missing.len(), missing.join("\n"));
+    assert!(
+        total > 100,
+        "the demo has many labelled transactions ({total})"
+    );
+    assert!(
+        missing.is_empty(),
+        "{} of {total}:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn mirror_pairs_are_linked() {
     let out = ingest();
     let truth = truth();
-    let by_key: HashMap<(String, String), &Transaction> = out.ingest.transactions.iter().map(|t| (key(t), t)).collect();
+    let by_key: HashMap<(String, String), &Transaction> = out
+        .ingest
+        .transactions
+        .iter()
+        .map(|t| (key(t), t))
+        .collect();
     let get = |side: &Value| {
-        let k = (side["file"].as_str().expect("file").to_owned(), side["locator"].as_str().expect("locator").to_owned());
-        by_key.get(&k).copied().unwrap_or_else(|| panic!("{k:?} not found"))
+        let k = (
+            side["file"].as_str().expect("file").to_owned(),
+            side["locator"].as_str().expect("locator").to_owned(),
+        );
+        by_key
+            .get(&k)
+            .copied()
+            .unwrap_or_else(|| panic!("{k:?} not found"))
     };
     let pairs = truth["mirror_pairs"].as_array().expect("mirror_pairs");
     let mut unlinked = Vec::new();
     for p in pairs {
         let (d, c) = (get(&p["debit"]), get(&p["credit"]));
-        let linked = d.mirror_of.as_ref() == Some(&c.tx_id) || c.mirror_of.as_ref() == Some(&d.tx_id);
+        let linked =
+            d.mirror_of.as_ref() == Some(&c.tx_id) || c.mirror_of.as_ref() == Some(&d.tx_id);
         if !linked {
             unlinked.push(format!("{:?} <-> {:?}", key(d), key(c)));
         }
     }
-    assert!(unlinked.is_empty(), "{} of {} mirror pairs not linked:\n{}", unlinked.len(), pairs.len(), unlinked.join("\n"));
+    assert!(
+        unlinked.is_empty(),
+        "{} of {} mirror pairs not linked:\n{}",
+        unlinked.len(),
+        pairs.len(),
+        unlinked.join("\n")
+    );
     // Nothing else is linked: every mirror row belongs to a labelled pair.
     assert_eq!(out.ingest.mirrors, pairs.len(), "no spurious mirrors");
 }

@@ -11,7 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gs_app::GeldspurApp;
 use gs_app::state::UiPrefs;
 use gs_types::chrono::NaiveDate;
-use gs_types::{EvidenceFile, EvidenceId, EvidenceStatus, Locator, Money, PartyRef, Transaction, TxId};
+use gs_types::{
+    EvidenceFile, EvidenceId, EvidenceStatus, Locator, Money, PartyRef, Transaction, TxId,
+};
 
 fn synthetic(n: usize) -> Vec<Transaction> {
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
@@ -20,12 +22,23 @@ fn synthetic(n: usize) -> Vec<Transaction> {
             tx_id: TxId(format!("{i:016x}")),
             evidence_id: EvidenceId("0123456789abcdef".into()),
             evidence_path: "Bank/umsaetze.csv".into(),
-            locator: Some(Locator::Row { sheet: None, row: i as u32 + 2 }),
+            locator: Some(Locator::Row {
+                sheet: None,
+                row: i as u32 + 2,
+            }),
             booking_date: start + gs_types::chrono::Duration::days((i % 700) as i64),
             amount: Money(((i * 7919) % 200_000) as i64 - 100_000),
             currency: "EUR".into(),
-            account: PartyRef { iban: Some("DE89370400440532013000".into()), name: Some("Max Mustermann".into()), ..Default::default() },
-            counterparty: PartyRef { name: Some(format!("Gegenpartei {}", i % 5000)), iban: Some("DE02120300000000202051".into()), ..Default::default() },
+            account: PartyRef {
+                iban: Some("DE89370400440532013000".into()),
+                name: Some("Max Mustermann".into()),
+                ..Default::default()
+            },
+            counterparty: PartyRef {
+                name: Some(format!("Gegenpartei {}", i % 5000)),
+                iban: Some("DE02120300000000202051".into()),
+                ..Default::default()
+            },
             purpose: Some(format!("Rechnung {i} Verwendungszweck mit etwas Text")),
             source_text: format!("\"DE89370400440532013000\";\"01.01.24\";\"{i}\""),
             ..Default::default()
@@ -35,7 +48,13 @@ fn synthetic(n: usize) -> Vec<Transaction> {
 
 fn frame(c: &mut Criterion) {
     let rows = 1_000_000;
-    let mut app = GeldspurApp::new(UiPrefs { lang: gs_ui::Lang::De, ..Default::default() }, None);
+    let mut app = GeldspurApp::new(
+        UiPrefs {
+            lang: gs_ui::Lang::De,
+            ..Default::default()
+        },
+        None,
+    );
     app.state.case.transactions = Arc::new(synthetic(rows));
     app.state.case.evidence = vec![EvidenceFile {
         id: EvidenceId("0123456789abcdef".into()),
@@ -51,7 +70,10 @@ fn frame(c: &mut Criterion) {
     app.state.table.refresh(&app.state.case);
     let ctx = egui::Context::default();
     let input = || egui::RawInput {
-        screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1600.0, 1000.0))),
+        screen_rect: Some(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(1600.0, 1000.0),
+        )),
         ..Default::default()
     };
     // Warm up fonts and layout caches.

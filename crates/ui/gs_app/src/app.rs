@@ -88,8 +88,14 @@ impl GeldspurApp {
     }
 
     /// Creates the app inside eframe: restores preferences from eframe storage.
-    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, log_rx: Option<Receiver<gs_log::UiRecord>>) -> Self {
-        let prefs = cc.storage.and_then(|s| eframe::get_value::<UiPrefs>(s, PREFS_KEY)).unwrap_or_default();
+    pub fn from_creation_context(
+        cc: &eframe::CreationContext<'_>,
+        log_rx: Option<Receiver<gs_log::UiRecord>>,
+    ) -> Self {
+        let prefs = cc
+            .storage
+            .and_then(|s| eframe::get_value::<UiPrefs>(s, PREFS_KEY))
+            .unwrap_or_default();
         let mut app = Self::new(prefs, log_rx);
         app.egui_ctx = Some(cc.egui_ctx.clone());
         app
@@ -107,7 +113,12 @@ impl GeldspurApp {
 
     fn toast(&mut self, is_error: bool, text: String) {
         self.next_toast += 1;
-        self.state.toasts.push(Toast { id: self.next_toast, is_error, text, created: Instant::now() });
+        self.state.toasts.push(Toast {
+            id: self.next_toast,
+            is_error,
+            text,
+            created: Instant::now(),
+        });
         if self.state.toasts.len() > 8 {
             self.state.toasts.remove(0);
         }
@@ -127,7 +138,9 @@ impl GeldspurApp {
         if self.state.job.is_some() {
             return;
         }
-        let Some(inputs) = self.state.queue.pop_front() else { return };
+        let Some(inputs) = self.state.queue.pop_front() else {
+            return;
+        };
         self.state.generation += 1;
         let base = self.state.case.snapshot();
         match IngestJob::start(self.state.generation, inputs, base, self.wake_fn()) {
@@ -158,7 +171,10 @@ impl GeldspurApp {
                     }
                 }
                 if self.state.case.name.is_none() {
-                    self.state.case.name = paths.first().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+                    self.state.case.name = paths
+                        .first()
+                        .and_then(|p| p.file_name())
+                        .map(|n| n.to_string_lossy().into_owned());
                 }
                 self.state.queue.push_back(paths);
                 self.start_next_job();
@@ -166,20 +182,24 @@ impl GeldspurApp {
             Command::OpenFolderDialog | Command::AddFilesDialog => {
                 let folder = cmd == Command::OpenFolderDialog;
                 let tx = self.tx.clone();
-                let spawned = std::thread::Builder::new().name("file-dialog".to_owned()).spawn(move || {
-                    let started = Instant::now();
-                    let picked: Option<Vec<PathBuf>> = if folder {
-                        rfd::FileDialog::new().pick_folder().map(|p| vec![p])
-                    } else {
-                        rfd::FileDialog::new().pick_files()
-                    };
-                    match picked {
-                        Some(p) => tx.send(Command::AddEvidence(p)),
-                        // No portal: rfd returns at once without showing anything.
-                        None if started.elapsed() < Duration::from_millis(300) => tx.send(Command::DialogUnavailable),
-                        None => {}
-                    }
-                });
+                let spawned = std::thread::Builder::new()
+                    .name("file-dialog".to_owned())
+                    .spawn(move || {
+                        let started = Instant::now();
+                        let picked: Option<Vec<PathBuf>> = if folder {
+                            rfd::FileDialog::new().pick_folder().map(|p| vec![p])
+                        } else {
+                            rfd::FileDialog::new().pick_files()
+                        };
+                        match picked {
+                            Some(p) => tx.send(Command::AddEvidence(p)),
+                            // No portal: rfd returns at once without showing anything.
+                            None if started.elapsed() < Duration::from_millis(300) => {
+                                tx.send(Command::DialogUnavailable);
+                            }
+                            None => {}
+                        }
+                    });
                 if spawned.is_err() {
                     self.apply(Command::DialogUnavailable);
                 }
@@ -226,13 +246,18 @@ impl GeldspurApp {
             let s = self.lang().strings();
             match result {
                 Some(Ok(out)) => {
-                    let secs = job.as_ref().map_or(0.0, |j| j.started.elapsed().as_secs_f64());
+                    let secs = job
+                        .as_ref()
+                        .map_or(0.0, |j| j.started.elapsed().as_secs_f64());
                     self.state.last_job = Some((secs, out.files, out.rows));
                     for f in out.failed.iter().take(3) {
                         self.toast(true, f.clone());
                     }
                     if out.failed.len() > 3 {
-                        self.toast(true, format!("… {} {}", out.failed.len() - 3, s.status_failed));
+                        self.toast(
+                            true,
+                            format!("… {} {}", out.failed.len() - 3, s.status_failed),
+                        );
                     }
                     let name = self.state.case.name.take();
                     self.state.case = out.case;
@@ -241,20 +266,31 @@ impl GeldspurApp {
                     }
                     self.state.table.refresh(&self.state.case);
                 }
-                Some(Err(gs_pipeline::PipelineError::Ingest(gs_ingest::IngestError::Cancelled))) => {
+                Some(Err(gs_pipeline::PipelineError::Ingest(
+                    gs_ingest::IngestError::Cancelled,
+                ))) => {
                     self.toast(false, s.cancelled.to_owned());
                 }
                 Some(Err(e)) => self.toast(true, format!("{e:#}")),
-                None => self.toast(true, "the ingest thread crashed; the previous state is kept".to_owned()),
+                None => self.toast(
+                    true,
+                    "the ingest thread crashed; the previous state is kept".to_owned(),
+                ),
             }
             self.start_next_job();
         }
-        let records: Vec<gs_log::UiRecord> = self.log_rx.as_ref().map(|rx| rx.try_iter().take(20).collect()).unwrap_or_default();
+        let records: Vec<gs_log::UiRecord> = self
+            .log_rx
+            .as_ref()
+            .map(|rx| rx.try_iter().take(20).collect())
+            .unwrap_or_default();
         for r in records {
             self.toast(r.level == gs_log::UiLevel::Error, r.message);
         }
         let now = Instant::now();
-        self.state.toasts.retain(|t| t.is_error || now.duration_since(t.created) < Duration::from_secs(10));
+        self.state
+            .toasts
+            .retain(|t| t.is_error || now.duration_since(t.created) < Duration::from_secs(10));
     }
 
     /// Draws one frame into `ui` (used by eframe and by the kittest harness).
@@ -263,7 +299,13 @@ impl GeldspurApp {
             self.egui_ctx = Some(ui.ctx().clone());
         }
         self.poll();
-        let dropped: Vec<PathBuf> = ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> = ui.ctx().input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
         if !dropped.is_empty() {
             self.tx.send(Command::AddEvidence(dropped));
         }
@@ -272,7 +314,8 @@ impl GeldspurApp {
             None => "geldspur".to_owned(),
         };
         if title != self.title {
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
         }
         views::frame_ui(ui, &self.state, &mut self.views, &self.tx);

@@ -48,10 +48,9 @@ pub struct CommandSender {
 impl CommandSender {
     /// Sends a command.
     pub fn send(&self, cmd: Command) {
-        match self.tx.try_send(cmd) {
-            Ok(()) => {}
-            Err(TrySendError::Full(c)) => tracing::warn!(command = ?c, "command queue full; command dropped"),
-            Err(TrySendError::Disconnected(_)) => {}
+        // A disconnected receiver means the app is shutting down: nothing to do.
+        if let Err(TrySendError::Full(c)) = self.tx.try_send(cmd) {
+            tracing::warn!(command = ?c, "command queue full; command dropped");
         }
     }
 }

@@ -48,34 +48,57 @@ pub enum JobPoll {
 impl IngestJob {
     /// Starts the job on a thread named `ingest-<generation>`. `wake` is called on progress
     /// (the app passes egui's `request_repaint`).
-    pub fn start(generation: u64, inputs: Vec<PathBuf>, base: Case, wake: gs_jobs::WakeFn) -> std::io::Result<Self> {
+    pub fn start(
+        generation: u64,
+        inputs: Vec<PathBuf>,
+        base: Case,
+        wake: gs_jobs::WakeFn,
+    ) -> std::io::Result<Self> {
         let progress = Progress::new();
         progress.set_wake(wake.clone());
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let request = gs_pipeline::Request { inputs: inputs.clone(), ..Default::default() };
+        let request = gs_pipeline::Request {
+            inputs: inputs.clone(),
+            ..Default::default()
+        };
         let p = progress.clone();
-        std::thread::Builder::new().name(format!("ingest-{generation}")).spawn(move || {
-            let result = gs_pipeline::run(&request, &p).map(|outcome| {
-                let files = outcome.ingest.manifest.len() as u64;
-                let rows = outcome.ingest.transactions.len() as u64;
-                let failed = outcome
-                    .ingest
-                    .manifest
-                    .iter()
-                    .filter_map(|e| match &e.status {
-                        gs_types::EvidenceStatus::Failed { reason } => Some(format!("{}: {reason}", e.path)),
-                        _ => None,
-                    })
-                    .collect();
-                p.set_stage("merging");
-                let mut case = base;
-                case.merge(outcome.ingest, request.ingest.mirror_window_days);
-                JobOutput { case, files, rows, failed }
-            });
-            let _ = tx.send((generation, result));
-            wake();
-        })?;
-        Ok(Self { generation, progress, inputs, started: Instant::now(), rx })
+        std::thread::Builder::new()
+            .name(format!("ingest-{generation}"))
+            .spawn(move || {
+                let result = gs_pipeline::run(&request, &p).map(|outcome| {
+                    let files = outcome.ingest.manifest.len() as u64;
+                    let rows = outcome.ingest.transactions.len() as u64;
+                    let failed = outcome
+                        .ingest
+                        .manifest
+                        .iter()
+                        .filter_map(|e| match &e.status {
+                            gs_types::EvidenceStatus::Failed { reason } => {
+                                Some(format!("{}: {reason}", e.path))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    p.set_stage("merging");
+                    let mut case = base;
+                    case.merge(outcome.ingest, request.ingest.mirror_window_days);
+                    JobOutput {
+                        case,
+                        files,
+                        rows,
+                        failed,
+                    }
+                });
+                let _ = tx.send((generation, result));
+                wake();
+            })?;
+        Ok(Self {
+            generation,
+            progress,
+            inputs,
+            started: Instant::now(),
+            rx,
+        })
     }
 
     /// Non-blocking poll.

@@ -14,9 +14,15 @@ pub use app::{AppState, GeldspurApp};
 pub use command::{Command, CommandSender};
 
 /// Starts the native window (blocking until it is closed). `initial` evidence is loaded at start.
-pub fn run_native(initial: Vec<std::path::PathBuf>, log_rx: Option<std::sync::mpsc::Receiver<gs_log::UiRecord>>) -> eframe::Result {
+pub fn run_native(
+    initial: Vec<std::path::PathBuf>,
+    log_rx: Option<std::sync::mpsc::Receiver<gs_log::UiRecord>>,
+) -> eframe::Result {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("geldspur").with_inner_size([1400.0, 860.0]).with_drag_and_drop(true),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("geldspur")
+            .with_inner_size([1400.0, 860.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
     eframe::run_native(

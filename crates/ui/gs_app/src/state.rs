@@ -22,8 +22,13 @@ pub struct UiPrefs {
 
 impl Default for UiPrefs {
     fn default() -> Self {
-        let lang = sys_locale::get_locale().map_or(gs_ui::Lang::De, |l| gs_ui::Lang::from_locale(&l));
-        Self { lang, recent: Vec::new(), problems_only: false }
+        let lang =
+            sys_locale::get_locale().map_or(gs_ui::Lang::De, |l| gs_ui::Lang::from_locale(&l));
+        Self {
+            lang,
+            recent: Vec::new(),
+            problems_only: false,
+        }
     }
 }
 
@@ -146,25 +151,38 @@ impl Case {
         let known: BTreeSet<String> = self.evidence.iter().map(|e| e.sha256.clone()).collect();
         let mut dropped: BTreeSet<String> = BTreeSet::new();
         for e in &mut result.manifest {
-            if known.contains(&e.sha256) && matches!(e.status, EvidenceStatus::Loaded { .. }) && e.format.as_deref() != Some("ZIP archive") {
-                e.status = EvidenceStatus::Skipped { reason: "identical content already loaded in this case".to_owned() };
+            if known.contains(&e.sha256)
+                && matches!(e.status, EvidenceStatus::Loaded { .. })
+                && e.format.as_deref() != Some("ZIP archive")
+            {
+                e.status = EvidenceStatus::Skipped {
+                    reason: "identical content already loaded in this case".to_owned(),
+                };
                 dropped.insert(e.path.clone());
             }
         }
-        let mut txs: Vec<Transaction> = Arc::unwrap_or_clone(std::mem::take(&mut self.transactions));
-        txs.extend(result.transactions.into_iter().filter(|t| !dropped.contains(&t.evidence_path)));
+        let mut txs: Vec<Transaction> =
+            Arc::unwrap_or_clone(std::mem::take(&mut self.transactions));
+        txs.extend(
+            result
+                .transactions
+                .into_iter()
+                .filter(|t| !dropped.contains(&t.evidence_path)),
+        );
         for t in &mut txs {
             t.mirror_of = None;
         }
         self.mirrors = gs_ingest::mirror::link_mirrors(&mut txs, window_days);
         self.evidence.extend(result.manifest);
         self.evidence.sort_by(|a, b| a.path.cmp(&b.path));
-        let accounts: BTreeSet<String> = txs.iter().filter_map(|t| t.account.account_key()).collect();
+        let accounts: BTreeSet<String> =
+            txs.iter().filter_map(|t| t.account.account_key()).collect();
         self.accounts = accounts.into_iter().collect();
         self.transactions = Arc::new(txs);
     }
 
     /// A cheap copy for a background job to merge into (transactions are shared, not copied).
+    #[must_use]
     pub fn snapshot(&self) -> Case {
         Case {
             evidence: self.evidence.clone(),
@@ -177,7 +195,8 @@ impl Case {
 
     /// Files with failures, warnings or dropped rows.
     pub fn has_problem(e: &EvidenceFile) -> bool {
-        matches!(e.status, EvidenceStatus::Failed { .. }) || e.issues.iter().any(|i| i.severity >= Severity::Warning)
+        matches!(e.status, EvidenceStatus::Failed { .. })
+            || e.issues.iter().any(|i| i.severity >= Severity::Warning)
     }
 
     /// Earliest and latest booking date.
@@ -240,11 +259,16 @@ fn sort_rows(rows: &mut [u32], txs: &[Transaction], col: SortColumn, asc: bool) 
         SortColumn::BookingDate => rows.sort_by_key(|i| t(i).booking_date),
         SortColumn::ValueDate => rows.sort_by_key(|i| t(i).value_date),
         SortColumn::Amount => rows.sort_by_key(|i| t(i).amount),
-        SortColumn::Account => rows.sort_by(|a, b| t(a).account.account_key().cmp(&t(b).account.account_key())),
-        SortColumn::Counterparty => rows.sort_by(|a, b| t(a).counterparty.name.cmp(&t(b).counterparty.name)),
+        // The account key is built (allocated) once per row, not once per comparison.
+        SortColumn::Account => rows.sort_by_cached_key(|i| t(i).account.account_key()),
+        SortColumn::Counterparty => {
+            rows.sort_by(|a, b| t(a).counterparty.name.cmp(&t(b).counterparty.name));
+        }
         SortColumn::Purpose => rows.sort_by(|a, b| t(a).purpose.cmp(&t(b).purpose)),
         SortColumn::Channel => rows.sort_by_key(|i| t(i).channel),
-        SortColumn::Source => rows.sort_by(|a, b| (&t(a).evidence_path, &t(a).locator).cmp(&(&t(b).evidence_path, &t(b).locator))),
+        SortColumn::Source => rows.sort_by(|a, b| {
+            (&t(a).evidence_path, &t(a).locator).cmp(&(&t(b).evidence_path, &t(b).locator))
+        }),
     }
     if !asc {
         rows.reverse();
@@ -261,14 +285,27 @@ mod tests {
             booking_date: NaiveDate::from_ymd_opt(2025, 3, day).unwrap(),
             amount: Money(cents),
             currency: "EUR".into(),
-            account: PartyRef { iban: Some("DE89370400440532013000".into()), ..Default::default() },
-            counterparty: PartyRef { name: Some(name.into()), ..Default::default() },
+            account: PartyRef {
+                iban: Some("DE89370400440532013000".into()),
+                ..Default::default()
+            },
+            counterparty: PartyRef {
+                name: Some(name.into()),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
 
     fn case() -> Case {
-        Case { transactions: Arc::new(vec![tx(3, -5000, "Müller GmbH"), tx(1, 120_000, "Arbeitgeber AG"), tx(2, -999_000, "Bargeld")]), ..Default::default() }
+        Case {
+            transactions: Arc::new(vec![
+                tx(3, -5000, "Müller GmbH"),
+                tx(1, 120_000, "Arbeitgeber AG"),
+                tx(2, -999_000, "Bargeld"),
+            ]),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -284,10 +321,20 @@ mod tests {
         v.filter.text = "MÜLLER".into();
         v.refresh(&c);
         assert_eq!(v.rows, vec![0]);
-        v.filter = TxFilter { amount_min: Some(Money(100_000)), ..Default::default() };
+        v.filter = TxFilter {
+            amount_min: Some(Money(100_000)),
+            ..Default::default()
+        };
         v.refresh(&c);
-        assert_eq!(v.rows, vec![2, 1], "absolute amounts, sort kept (descending dates)");
-        v.filter = TxFilter { date_to: NaiveDate::from_ymd_opt(2025, 3, 1), ..Default::default() };
+        assert_eq!(
+            v.rows,
+            vec![2, 1],
+            "absolute amounts, sort kept (descending dates)"
+        );
+        v.filter = TxFilter {
+            date_to: NaiveDate::from_ymd_opt(2025, 3, 1),
+            ..Default::default()
+        };
         v.refresh(&c);
         assert_eq!(v.rows, vec![1]);
     }

@@ -30,7 +30,11 @@ pub struct ViewState {
 impl ViewState {
     /// The filter the buffers describe (unparseable fields are ignored).
     pub fn to_filter(&self) -> TxFilter {
-        let money = |s: &str| Money::parse(s, gs_types::DecimalSeparator::Auto).ok().map(|p| p.money.abs());
+        let money = |s: &str| {
+            Money::parse(s, gs_types::DecimalSeparator::Auto)
+                .ok()
+                .map(|p| p.money.abs())
+        };
         TxFilter {
             text: self.filter_text.trim().to_owned(),
             date_from: format::parse_date(&self.date_from),
@@ -53,16 +57,28 @@ struct Ctx<'a> {
 /// Draws the whole window.
 pub fn frame_ui(ui: &mut egui::Ui, state: &AppState, views: &mut ViewState, tx: &CommandSender) {
     let lang = state.prefs.lang;
-    let c = Ctx { state, tx, s: lang.strings(), lang, tokens: theme::tokens(ui.visuals().dark_mode) };
+    let c = Ctx {
+        state,
+        tx,
+        s: lang.strings(),
+        lang,
+        tokens: theme::tokens(ui.visuals().dark_mode),
+    };
     egui::Panel::top("menu").show(ui, |ui| menu_ui(ui, &c));
     egui::Panel::bottom("status").show(ui, |ui| status_ui(ui, &c));
     let empty = state.case.evidence.is_empty() && state.job.is_none();
     if empty {
         egui::CentralPanel::default().show(ui, |ui| start_ui(ui, &c));
     } else {
-        egui::Panel::left("evidence").resizable(true).default_size(420.0).show(ui, |ui| evidence_ui(ui, &c));
+        egui::Panel::left("evidence")
+            .resizable(true)
+            .default_size(420.0)
+            .show(ui, |ui| evidence_ui(ui, &c));
         if state.table.selected.is_some() {
-            egui::Panel::right("details").resizable(true).default_size(380.0).show(ui, |ui| details_ui(ui, &c));
+            egui::Panel::right("details")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| details_ui(ui, &c));
         }
         egui::CentralPanel::default().show(ui, |ui| {
             filter_bar_ui(ui, &c, views);
@@ -134,59 +150,80 @@ fn evidence_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
         c.tx.send(Command::SetProblemsOnly(problems_only));
     }
     ui.separator();
-    egui::ScrollArea::vertical().id_salt("evidence_scroll").show(ui, |ui| {
-        for e in c.state.case.evidence.iter().filter(|e| !problems_only || Case::has_problem(e)) {
-            let color = match &e.status {
-                EvidenceStatus::Loaded { .. } if Case::has_problem(e) => c.tokens.warning,
-                EvidenceStatus::Loaded { .. } => c.tokens.ok,
-                EvidenceStatus::Skipped { .. } => c.tokens.muted,
-                EvidenceStatus::Failed { .. } => c.tokens.error,
-            };
-            let rows = match e.status {
-                EvidenceStatus::Loaded { rows } => format::count(rows, c.lang),
-                _ => String::new(),
-            };
-            ui.horizontal(|ui| {
-                status_dot_ui(ui, color).on_hover_text(status_label(&e.status, c.s));
-                ui.colored_label(color, status_label(&e.status, c.s));
-                ui.label(RichText::new(&e.path).strong());
-            });
-            ui.indent(&e.path, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(e.format.as_deref().unwrap_or("-"));
-                    if !rows.is_empty() {
-                        ui.label(format!("{rows} {}", c.s.rows));
-                    }
-                    ui.weak(format::bytes(e.size_bytes, c.lang));
+    egui::ScrollArea::vertical()
+        .id_salt("evidence_scroll")
+        .show(ui, |ui| {
+            for e in c
+                .state
+                .case
+                .evidence
+                .iter()
+                .filter(|e| !problems_only || Case::has_problem(e))
+            {
+                let color = match &e.status {
+                    EvidenceStatus::Loaded { .. } if Case::has_problem(e) => c.tokens.warning,
+                    EvidenceStatus::Loaded { .. } => c.tokens.ok,
+                    EvidenceStatus::Skipped { .. } => c.tokens.muted,
+                    EvidenceStatus::Failed { .. } => c.tokens.error,
+                };
+                let rows = match e.status {
+                    EvidenceStatus::Loaded { rows } => format::count(rows, c.lang),
+                    _ => String::new(),
+                };
+                ui.horizontal(|ui| {
+                    status_dot_ui(ui, color).on_hover_text(status_label(&e.status, c.s));
+                    ui.colored_label(color, status_label(&e.status, c.s));
+                    ui.label(RichText::new(&e.path).strong());
                 });
-                match &e.status {
-                    EvidenceStatus::Failed { reason } => {
-                        ui.colored_label(c.tokens.error, reason);
+                ui.indent(&e.path, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(e.format.as_deref().unwrap_or("-"));
+                        if !rows.is_empty() {
+                            ui.label(format!("{rows} {}", c.s.rows));
+                        }
+                        ui.weak(format::bytes(e.size_bytes, c.lang));
+                    });
+                    match &e.status {
+                        EvidenceStatus::Failed { reason } => {
+                            ui.colored_label(c.tokens.error, reason);
+                        }
+                        EvidenceStatus::Skipped { reason } => {
+                            ui.colored_label(c.tokens.muted, reason);
+                        }
+                        EvidenceStatus::Loaded { .. } => {}
                     }
-                    EvidenceStatus::Skipped { reason } => {
-                        ui.colored_label(c.tokens.muted, reason);
+                    for i in e
+                        .issues
+                        .iter()
+                        .filter(|i| i.severity >= Severity::Warning)
+                        .take(5)
+                    {
+                        let col = if i.severity == Severity::Error {
+                            c.tokens.error
+                        } else {
+                            c.tokens.warning
+                        };
+                        let loc = i
+                            .locator
+                            .as_deref()
+                            .map(|l| format!(" ({l})"))
+                            .unwrap_or_default();
+                        ui.colored_label(col, format!("{}{loc}", i.message));
                     }
-                    EvidenceStatus::Loaded { .. } => {}
-                }
-                for i in e.issues.iter().filter(|i| i.severity >= Severity::Warning).take(5) {
-                    let col = if i.severity == Severity::Error { c.tokens.error } else { c.tokens.warning };
-                    let loc = i.locator.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-                    ui.colored_label(col, format!("{}{loc}", i.message));
-                }
-                let n = e.count_issues(Severity::Warning);
-                if n > 5 {
-                    ui.weak(format!("… +{} {}", n - 5, c.s.warnings));
-                }
-                if !e.sha256.is_empty() {
-                    let short = format!("SHA-256 {}…", &e.sha256[..16.min(e.sha256.len())]);
-                    if ui.small_button(short).on_hover_text(&e.sha256).clicked() {
-                        c.tx.send(Command::CopyText(e.sha256.clone()));
+                    let n = e.count_issues(Severity::Warning);
+                    if n > 5 {
+                        ui.weak(format!("… +{} {}", n - 5, c.s.warnings));
                     }
-                }
-            });
-            ui.add_space(4.0);
-        }
-    });
+                    if !e.sha256.is_empty() {
+                        let short = format!("SHA-256 {}…", &e.sha256[..16.min(e.sha256.len())]);
+                        if ui.small_button(short).on_hover_text(&e.sha256).clicked() {
+                            c.tx.send(Command::CopyText(e.sha256.clone()));
+                        }
+                    }
+                });
+                ui.add_space(4.0);
+            }
+        });
 }
 
 /// A small filled circle in the status colour (glyph-free: works with any font).
@@ -200,14 +237,26 @@ fn status_dot_ui(ui: &mut egui::Ui, color: egui::Color32) -> egui::Response {
 fn filter_bar_ui(ui: &mut egui::Ui, c: &Ctx<'_>, v: &mut ViewState) {
     let mut submit = false;
     ui.horizontal_wrapped(|ui| {
-        let r = ui.add(egui::TextEdit::singleline(&mut v.filter_text).hint_text(c.s.filter_text).desired_width(220.0));
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut v.filter_text)
+                .hint_text(c.s.filter_text)
+                .desired_width(220.0),
+        );
         submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         submit |= r.changed() && v.filter_text.is_empty();
         ui.label(c.s.date_from);
-        let r = ui.add(egui::TextEdit::singleline(&mut v.date_from).hint_text("01.01.2025").desired_width(80.0));
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut v.date_from)
+                .hint_text("01.01.2025")
+                .desired_width(80.0),
+        );
         submit |= r.lost_focus();
         ui.label(c.s.date_to);
-        let r = ui.add(egui::TextEdit::singleline(&mut v.date_to).hint_text("31.12.2025").desired_width(80.0));
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut v.date_to)
+                .hint_text("31.12.2025")
+                .desired_width(80.0),
+        );
         submit |= r.lost_focus();
         ui.label(c.s.amount_min);
         let r = ui.add(egui::TextEdit::singleline(&mut v.amount_min).desired_width(70.0));
@@ -215,13 +264,23 @@ fn filter_bar_ui(ui: &mut egui::Ui, c: &Ctx<'_>, v: &mut ViewState) {
         ui.label(c.s.amount_max);
         let r = ui.add(egui::TextEdit::singleline(&mut v.amount_max).desired_width(70.0));
         submit |= r.lost_focus();
-        let selected = v.account.clone().unwrap_or_else(|| c.s.all_accounts.to_owned());
-        egui::ComboBox::from_id_salt("account_filter").selected_text(selected).width(200.0).show_ui(ui, |ui| {
-            submit |= ui.selectable_value(&mut v.account, None, c.s.all_accounts).clicked();
-            for a in &c.state.case.accounts {
-                submit |= ui.selectable_value(&mut v.account, Some(a.clone()), a).clicked();
-            }
-        });
+        let selected = v
+            .account
+            .clone()
+            .unwrap_or_else(|| c.s.all_accounts.to_owned());
+        egui::ComboBox::from_id_salt("account_filter")
+            .selected_text(selected)
+            .width(200.0)
+            .show_ui(ui, |ui| {
+                submit |= ui
+                    .selectable_value(&mut v.account, None, c.s.all_accounts)
+                    .clicked();
+                for a in &c.state.case.accounts {
+                    submit |= ui
+                        .selectable_value(&mut v.account, Some(a.clone()), a)
+                        .clicked();
+                }
+            });
         submit |= ui.button(c.s.apply_filter).clicked();
         if ui.button(c.s.clear_filter).clicked() {
             *v = ViewState::default();
@@ -259,7 +318,10 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
             Some((s, false)) if s == col => " v",
             _ => "",
         };
-        if ui.button(RichText::new(format!("{label}{arrow}")).strong()).clicked() {
+        if ui
+            .button(RichText::new(format!("{label}{arrow}")).strong())
+            .clicked()
+        {
             c.tx.send(Command::SortBy(col));
         }
     };
@@ -297,7 +359,11 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                     ui.label(format::date(t.booking_date, c.lang));
                 });
                 row.col(|ui| {
-                    let color = if t.amount.is_negative() { c.tokens.negative } else { c.tokens.positive };
+                    let color = if t.amount.is_negative() {
+                        c.tokens.negative
+                    } else {
+                        c.tokens.positive
+                    };
                     ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                         ui.colored_label(color, format::amount(t.amount, &t.currency, c.lang));
                     });
@@ -315,7 +381,11 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                     ui.label(t.channel.as_str());
                 });
                 row.col(|ui| {
-                    let loc = t.locator.as_ref().map(ToString::to_string).unwrap_or_default();
+                    let loc = t
+                        .locator
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
                     ui.weak(format!("{} · {loc}", t.evidence_path));
                 });
                 if row.response().clicked() {
@@ -335,7 +405,12 @@ fn field_ui(ui: &mut egui::Ui, label: &str, value: &str) {
 }
 
 fn details_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
-    let Some(t): Option<&Transaction> = c.state.table.selected.and_then(|i| c.state.case.transactions.get(i)) else {
+    let Some(t): Option<&Transaction> = c
+        .state
+        .table
+        .selected
+        .and_then(|i| c.state.case.transactions.get(i))
+    else {
         ui.label(c.s.no_selection);
         return;
     };
@@ -345,47 +420,98 @@ fn details_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
             c.tx.send(Command::SelectTransaction(None));
         }
     });
-    egui::ScrollArea::vertical().id_salt("details_scroll").show(ui, |ui| {
-        egui::Grid::new("details_grid").num_columns(2).striped(true).show(ui, |ui| {
-            field_ui(ui, c.s.tx_id, &t.tx_id.0);
-            field_ui(ui, c.s.col_booking_date, &format::date(t.booking_date, c.lang));
-            field_ui(ui, c.s.col_value_date, &t.value_date.map(|d| format::date(d, c.lang)).unwrap_or_default());
-            field_ui(ui, c.s.col_amount, &format::amount(t.amount, &t.currency, c.lang));
-            field_ui(ui, c.s.col_account, &party_text(&t.account));
-            field_ui(ui, c.s.col_counterparty, &party_text(&t.counterparty));
-            let (payer, payee) = t.payer_payee();
-            field_ui(ui, c.s.payer, &party_text(payer));
-            field_ui(ui, c.s.payee, &party_text(payee));
-            field_ui(ui, c.s.col_purpose, t.purpose.as_deref().unwrap_or(""));
-            field_ui(ui, c.s.col_booking_text, t.booking_text.as_deref().unwrap_or(""));
-            field_ui(ui, c.s.col_channel, t.channel.as_str());
-            let refs: Vec<String> = [("EREF", &t.end_to_end_ref), ("MREF", &t.mandate_ref), ("CRED", &t.creditor_id), ("Code", &t.tx_code)]
+    egui::ScrollArea::vertical()
+        .id_salt("details_scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("details_grid")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    field_ui(ui, c.s.tx_id, &t.tx_id.0);
+                    field_ui(
+                        ui,
+                        c.s.col_booking_date,
+                        &format::date(t.booking_date, c.lang),
+                    );
+                    field_ui(
+                        ui,
+                        c.s.col_value_date,
+                        &t.value_date
+                            .map(|d| format::date(d, c.lang))
+                            .unwrap_or_default(),
+                    );
+                    field_ui(
+                        ui,
+                        c.s.col_amount,
+                        &format::amount(t.amount, &t.currency, c.lang),
+                    );
+                    field_ui(ui, c.s.col_account, &party_text(&t.account));
+                    field_ui(ui, c.s.col_counterparty, &party_text(&t.counterparty));
+                    let (payer, payee) = t.payer_payee();
+                    field_ui(ui, c.s.payer, &party_text(payer));
+                    field_ui(ui, c.s.payee, &party_text(payee));
+                    field_ui(ui, c.s.col_purpose, t.purpose.as_deref().unwrap_or(""));
+                    field_ui(
+                        ui,
+                        c.s.col_booking_text,
+                        t.booking_text.as_deref().unwrap_or(""),
+                    );
+                    field_ui(ui, c.s.col_channel, t.channel.as_str());
+                    let refs: Vec<String> = [
+                        ("EREF", &t.end_to_end_ref),
+                        ("MREF", &t.mandate_ref),
+                        ("CRED", &t.creditor_id),
+                        ("Code", &t.tx_code),
+                    ]
+                    .iter()
+                    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+                    .collect();
+                    field_ui(ui, c.s.references, &refs.join(" · "));
+                    field_ui(
+                        ui,
+                        c.s.balance_after,
+                        &t.balance_after
+                            .map(|b| format::amount(b, &t.currency, c.lang))
+                            .unwrap_or_default(),
+                    );
+                    if t.reversal {
+                        field_ui(ui, c.s.reversal, "•");
+                    }
+                    field_ui(
+                        ui,
+                        c.s.mirror_of,
+                        t.mirror_of.as_ref().map_or("", |m| m.0.as_str()),
+                    );
+                });
+            ui.separator();
+            ui.label(RichText::new(c.s.evidence_file).strong());
+            ui.label(&t.evidence_path);
+            ui.label(format!(
+                "{}: {}",
+                c.s.locator,
+                t.locator
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ));
+            if let Some(e) = c
+                .state
+                .case
+                .evidence
                 .iter()
-                .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
-                .collect();
-            field_ui(ui, c.s.references, &refs.join(" · "));
-            field_ui(ui, c.s.balance_after, &t.balance_after.map(|b| format::amount(b, &t.currency, c.lang)).unwrap_or_default());
-            if t.reversal {
-                field_ui(ui, c.s.reversal, "•");
+                .find(|e| e.path == t.evidence_path)
+            {
+                ui.horizontal(|ui| {
+                    ui.monospace(&e.sha256);
+                    if ui.small_button(c.s.copy).clicked() {
+                        c.tx.send(Command::CopyText(e.sha256.clone()));
+                    }
+                });
             }
-            field_ui(ui, c.s.mirror_of, t.mirror_of.as_ref().map(|m| m.0.as_str()).unwrap_or(""));
+            ui.separator();
+            ui.label(RichText::new(c.s.source_text).strong());
+            ui.add(egui::Label::new(RichText::new(&t.source_text).monospace()).wrap());
         });
-        ui.separator();
-        ui.label(RichText::new(c.s.evidence_file).strong());
-        ui.label(&t.evidence_path);
-        ui.label(format!("{}: {}", c.s.locator, t.locator.as_ref().map(ToString::to_string).unwrap_or_default()));
-        if let Some(e) = c.state.case.evidence.iter().find(|e| e.path == t.evidence_path) {
-            ui.horizontal(|ui| {
-                ui.monospace(&e.sha256);
-                if ui.small_button(c.s.copy).clicked() {
-                    c.tx.send(Command::CopyText(e.sha256.clone()));
-                }
-            });
-        }
-        ui.separator();
-        ui.label(RichText::new(c.s.source_text).strong());
-        ui.add(egui::Label::new(RichText::new(&t.source_text).monospace()).wrap());
-    });
 }
 
 fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
@@ -396,7 +522,13 @@ fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
         } else {
             let span = case
                 .date_span()
-                .map(|(a, b)| format!(" · {} – {}", format::date(a, c.lang), format::date(b, c.lang)))
+                .map(|(a, b)| {
+                    format!(
+                        " · {} – {}",
+                        format::date(a, c.lang),
+                        format::date(b, c.lang)
+                    )
+                })
                 .unwrap_or_default();
             ui.label(format!(
                 "{} {} · {} {} · {} {}{span}",
@@ -411,15 +543,29 @@ fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
         if let Some(job) = &c.state.job {
             ui.separator();
             let p = job.progress.snapshot();
-            let frac = if p.bytes_total > 0 { p.bytes_done as f32 / p.bytes_total as f32 } else { 0.0 };
+            let frac = if p.bytes_total > 0 {
+                p.bytes_done as f32 / p.bytes_total as f32
+            } else {
+                0.0
+            };
             let secs = job.started.elapsed().as_secs_f64().max(0.001);
             let rate = p.files_done as f64 / secs;
             ui.add(
                 egui::ProgressBar::new(frac)
                     .desired_width(220.0)
-                    .text(format!("{} {}/{} {}", c.s.loading, p.files_done, p.files_total, c.s.files)),
+                    .text(format!(
+                        "{} {}/{} {}",
+                        c.s.loading, p.files_done, p.files_total, c.s.files
+                    )),
             );
-            ui.label(format!("{:.1} {}{} · {} {}", rate, c.s.files, c.s.per_second, format::count(p.rows as usize, c.lang), c.s.rows));
+            ui.label(format!(
+                "{:.1} {}{} · {} {}",
+                rate,
+                c.s.files,
+                c.s.per_second,
+                format::count(p.rows as usize, c.lang),
+                c.s.rows
+            ));
             if !p.current.is_empty() {
                 ui.weak(&p.current);
             }
@@ -444,7 +590,11 @@ fn toasts_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                 egui::Frame::popup(ui.style()).show(ui, |ui| {
                     ui.set_max_width(420.0);
                     ui.horizontal(|ui| {
-                        let col = if t.is_error { c.tokens.error } else { c.tokens.warning };
+                        let col = if t.is_error {
+                            c.tokens.error
+                        } else {
+                            c.tokens.warning
+                        };
                         status_dot_ui(ui, col);
                         ui.add(egui::Label::new(&t.text).wrap());
                         if ui.small_button(c.s.dismiss).clicked() {

@@ -16,7 +16,11 @@ pub enum Lang {
 impl Lang {
     /// From a system locale like `de-DE` / `en_US.UTF-8`.
     pub fn from_locale(locale: &str) -> Self {
-        if locale.to_ascii_lowercase().starts_with("de") { Lang::De } else { Lang::En }
+        if locale.to_ascii_lowercase().starts_with("de") {
+            Lang::De
+        } else {
+            Lang::En
+        }
     }
 
     /// The language's own name.

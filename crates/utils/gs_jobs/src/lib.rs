@@ -31,7 +31,9 @@ pub struct Progress {
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Progress").field("snapshot", &self.snapshot()).finish()
+        f.debug_struct("Progress")
+            .field("snapshot", &self.snapshot())
+            .finish()
     }
 }
 
@@ -156,7 +158,10 @@ mod tests {
         q.add_rows(42);
         q.set_stage("ingest");
         let s = p.snapshot();
-        assert_eq!((s.files_total, s.files_done, s.bytes_done, s.rows), (3, 1, 100, 42));
+        assert_eq!(
+            (s.files_total, s.files_done, s.bytes_done, s.rows),
+            (3, 1, 100, 42)
+        );
         assert_eq!(s.stage, "ingest");
         assert!(!p.is_cancelled());
         q.cancel();

@@ -10,14 +10,19 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 fn default_filter() -> EnvFilter {
-    EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,geldspur=info,gs_ingest=info,gs_pipeline=info,gs_app=info"))
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("warn,geldspur=info,gs_ingest=info,gs_pipeline=info,gs_app=info")
+    })
 }
 
 /// Installs the global subscriber once; later calls are no-ops. Default level: `warn` for
 /// dependencies, `info` for geldspur's own crates.
 pub fn init() {
-    let _ = tracing_subscriber::fmt().with_env_filter(default_filter()).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(default_filter())
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Severity of a record sent to the UI.
@@ -77,7 +82,10 @@ impl<S: tracing::Subscriber> Layer<S> for UiLayer {
         };
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
-        match self.tx.try_send(UiRecord { level, message: v.0 }) {
+        match self.tx.try_send(UiRecord {
+            level,
+            message: v.0,
+        }) {
             Ok(()) | Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
         }
     }
@@ -88,7 +96,11 @@ pub fn init_with_ui(capacity: usize) -> Receiver<UiRecord> {
     let (layer, rx) = ui_channel(capacity);
     let _ = tracing_subscriber::registry()
         .with(default_filter())
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
         .with(layer)
         .try_init();
     rx
@@ -126,7 +138,12 @@ mod tests {
         let got: Vec<UiRecord> = rx.try_iter().collect();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].level, UiLevel::Warning);
-        assert!(got[0].message.contains("balance mismatch") && got[0].message.contains("file=\"a.sta\""), "{:?}", got[0]);
+        assert!(
+            got[0].message.contains("balance mismatch")
+                && got[0].message.contains("file=\"a.sta\""),
+            "{:?}",
+            got[0]
+        );
         assert_eq!(got[1].level, UiLevel::Error);
     }
 

@@ -711,7 +711,10 @@ impl Parser<'_, '_> {
         }
         tx.purpose = d.purpose;
         // "NOTPROVIDED" is SEPA's placeholder for "no end-to-end id", not a reference.
-        if let Some(e) = d.eref.filter(|e| !e.trim().eq_ignore_ascii_case("NOTPROVIDED")) {
+        if let Some(e) = d
+            .eref
+            .filter(|e| !e.trim().eq_ignore_ascii_case("NOTPROVIDED"))
+        {
             tx.end_to_end_ref = Some(e);
         }
         tx.mandate_ref = d.mref;

@@ -96,7 +96,10 @@ impl Importer for TableImporter {
 /// True when most non-empty rows share one column count of at least 3 and the text is not a
 /// markdown document (a pipe table has a `|---|---|` separator row; bank exports never do).
 fn looks_like_table(rows: &[Vec<String>]) -> bool {
-    let filled: Vec<&Vec<String>> = rows.iter().filter(|r| r.iter().any(|c| !c.is_empty())).collect();
+    let filled: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r.iter().any(|c| !c.is_empty()))
+        .collect();
     if filled.len() < 3 {
         return false;
     }
@@ -109,7 +112,10 @@ fn looks_like_table(rows: &[Vec<String>]) -> bool {
     };
     let markdown = filled.iter().any(|r| {
         let cells: Vec<&String> = r.iter().filter(|c| !c.is_empty()).collect();
-        !cells.is_empty() && cells.iter().all(|c| c.len() >= 3 && c.chars().all(|ch| matches!(ch, '-' | ':')))
+        !cells.is_empty()
+            && cells
+                .iter()
+                .all(|c| c.len() >= 3 && c.chars().all(|ch| matches!(ch, '-' | ':')))
     });
     width >= 3 && n * 2 >= filled.len() && n >= 3 && !markdown
 }
@@ -485,7 +491,8 @@ fn classify_row(row: &[String]) -> Vec<(usize, Role)> {
     // A production-order answer names both sides ("IBAN Auftraggeber", "IBAN Empfänger"): then a
     // plain "Auftraggeber" column is the sender's name and "Empfänger" the receiver's, not "the
     // counterparty" as in a one-account statement export.
-    let ledger = out.iter().any(|(_, r)| *r == Role::SenderAccount) && out.iter().any(|(_, r)| *r == Role::ReceiverAccount);
+    let ledger = out.iter().any(|(_, r)| *r == Role::SenderAccount)
+        && out.iter().any(|(_, r)| *r == Role::ReceiverAccount);
     if ledger {
         for (i, r) in &mut out {
             if *r != Role::CounterpartyName {
@@ -494,7 +501,10 @@ fn classify_row(row: &[String]) -> Vec<(usize, Role)> {
             let k = row.get(*i).map(|h| clean_header(h)).unwrap_or_default();
             if matches!(k.as_str(), "auftraggeber" | "absender" | "zahler") {
                 *r = Role::SenderName;
-            } else if matches!(k.as_str(), "empfaenger" | "beguenstigter" | "zahlungsempfaenger") {
+            } else if matches!(
+                k.as_str(),
+                "empfaenger" | "beguenstigter" | "zahlungsempfaenger"
+            ) {
                 *r = Role::ReceiverName;
             }
         }
