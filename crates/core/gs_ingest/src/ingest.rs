@@ -575,8 +575,25 @@ fn finalize(
             row: (i + 1) as u32,
         });
         t.tx_id = TxId::derive(sha, loc);
-        t.channel = channel::derive(t);
     });
+    // Channels: few distinct (code, booking text) pairs per file; derive each once.
+    let channels: Vec<gs_types::Channel> = {
+        let mut cache: HashMap<(Option<&str>, Option<&str>), gs_types::Channel> = HashMap::new();
+        transactions
+            .iter()
+            .map(|t| {
+                if t.channel != gs_types::Channel::Unknown {
+                    return t.channel;
+                }
+                *cache
+                    .entry((t.tx_code.as_deref(), t.booking_text.as_deref()))
+                    .or_insert_with(|| channel::derive(t))
+            })
+            .collect()
+    };
+    for (t, c) in transactions.iter_mut().zip(channels) {
+        t.channel = c;
+    }
     // Two rows with one locator would share a tx id: keep both, make the later id unique, say so.
     let mut seen: HashSet<&str> = HashSet::with_capacity(transactions.len());
     let mut dups = Vec::new();

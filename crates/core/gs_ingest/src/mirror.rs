@@ -20,12 +20,67 @@ fn match_key(p: &PartyRef) -> Option<String> {
     p.account_key()
 }
 
-/// Whose view a row is written from: the statement's account, or the ledger file.
-fn perspective(t: &Transaction) -> String {
-    match t.source_kind {
-        SourceKind::Statement => format!("acct:{}", match_key(&t.account).unwrap_or_default()),
-        SourceKind::Ledger => format!("ledger:{}", t.evidence_id),
+/// Account keys interned to small integers: computed once per row, compared as integers.
+struct Keys {
+    account: Vec<Option<u32>>,
+    counterparty: Vec<Option<u32>>,
+}
+
+impl Keys {
+    fn new(txs: &[Transaction]) -> Self {
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut intern = |p: &PartyRef| -> Option<u32> {
+            // Fast path: an IBAN is its own key; look it up without allocating.
+            if let Some(i) = &p.iban {
+                if let Some(&id) = ids.get(i.as_str()) {
+                    return Some(id);
+                }
+                let id = ids.len() as u32;
+                ids.insert(i.clone(), id);
+                return Some(id);
+            }
+            let k = match_key(p)?;
+            let n = ids.len() as u32;
+            Some(*ids.entry(k).or_insert(n))
+        };
+        let mut account = Vec::with_capacity(txs.len());
+        let mut counterparty = Vec::with_capacity(txs.len());
+        for t in txs {
+            account.push(intern(&t.account));
+            counterparty.push(intern(&t.counterparty));
+        }
+        Self {
+            account,
+            counterparty,
+        }
     }
+
+    /// (payer, payee) keys from the amount's sign.
+    fn payer_payee(&self, txs: &[Transaction], i: usize) -> (Option<u32>, Option<u32>) {
+        if txs[i].amount.is_negative() {
+            (self.account[i], self.counterparty[i])
+        } else {
+            (self.counterparty[i], self.account[i])
+        }
+    }
+}
+
+/// Whose view a row is written from: the statement's account, or the ledger file.
+#[derive(PartialEq, Eq)]
+enum Perspective<'a> {
+    Account(Option<u32>),
+    Ledger(&'a str),
+}
+
+fn perspective<'a>(txs: &'a [Transaction], keys: &Keys, i: usize) -> Perspective<'a> {
+    match txs[i].source_kind {
+        SourceKind::Statement => Perspective::Account(keys.account[i]),
+        SourceKind::Ledger => Perspective::Ledger(txs[i].evidence_id.0.as_str()),
+    }
+}
+
+fn by_date(txs: &[Transaction], x: usize, y: usize) -> std::cmp::Ordering {
+    (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id))
 }
 
 /// Links mirrored rows in place; returns the number of rows marked as mirrors.
@@ -33,54 +88,72 @@ fn perspective(t: &Transaction) -> String {
 /// most `window_days` apart, and they are written from different perspectives. Where both rows
 /// carry an end-to-end reference, the references must be equal.
 pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
-    type Key = (String, String, i64, String);
-    let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
+    let keys = Keys::new(txs);
+    let pairs = {
+        let txs: &[Transaction] = txs;
+        let mut pairs = first_pass(txs, &keys, window_days);
+        second_pass(txs, &keys, window_days, &mut pairs);
+        pairs
+    };
+    let mut marked = 0;
+    for (x, y) in pairs {
+        // Primary: the payer's own statement row (the money's origin), else the earlier row.
+        let payer_view =
+            |t: &Transaction| t.source_kind == SourceKind::Statement && t.amount.is_negative();
+        let (primary, mirror) = if payer_view(&txs[y]) && !payer_view(&txs[x]) {
+            (y, x)
+        } else {
+            (x, y)
+        };
+        let pid = txs[primary].tx_id.clone();
+        if txs[mirror].mirror_of.is_none() && txs[primary].mirror_of.is_none() {
+            txs[mirror].mirror_of = Some(pid);
+            marked += 1;
+        }
+    }
+    marked
+}
+
+fn first_pass(txs: &[Transaction], keys: &Keys, window_days: i64) -> Vec<(usize, usize)> {
+    type Key<'a> = (u32, u32, i64, &'a str);
+    let mut groups: HashMap<Key<'_>, Vec<usize>> = HashMap::new();
     for (i, t) in txs.iter().enumerate() {
         if t.amount.cents() == 0 || t.reversal {
             continue;
         }
-        let (payer, payee) = t.payer_payee();
-        let (Some(a), Some(b)) = (match_key(payer), match_key(payee)) else {
+        let (Some(a), Some(b)) = keys.payer_payee(txs, i) else {
             continue;
         };
         if a == b {
             continue;
         }
         groups
-            .entry((a, b, t.amount.cents().abs(), t.currency.clone()))
+            .entry((a, b, t.amount.cents().abs(), t.currency.as_str()))
             .or_default()
             .push(i);
     }
-    let mut keys: Vec<&Key> = groups.keys().collect();
-    keys.sort();
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for key in keys {
-        let Some(idx) = groups.get(key) else { continue };
-        if idx.len() < 2 {
-            continue;
-        }
-        let mut idx = idx.clone();
-        idx.sort_by(|&x, &y| {
-            (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id))
-        });
+    let mut group_list: Vec<(Key<'_>, Vec<usize>)> =
+        groups.into_iter().filter(|(_, v)| v.len() >= 2).collect();
+    group_list.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut pairs = Vec::new();
+    for (_, mut idx) in group_list {
+        idx.sort_by(|&x, &y| by_date(txs, x, y));
         let mut used = vec![false; idx.len()];
         for i in 0..idx.len() {
             if used[i] {
                 continue;
             }
             let a = &txs[idx[i]];
-            let pa = perspective(a);
-            let mut best: Option<usize> = None;
+            let pa = perspective(txs, keys, idx[i]);
             for j in i + 1..idx.len() {
                 if used[j] {
                     continue;
                 }
                 let b = &txs[idx[j]];
-                let days = (b.booking_date - a.booking_date).num_days();
-                if days > window_days {
+                if (b.booking_date - a.booking_date).num_days() > window_days {
                     break;
                 }
-                if perspective(b) == pa {
+                if perspective(txs, keys, idx[j]) == pa {
                     continue;
                 }
                 if let (Some(ea), Some(eb)) = (&a.end_to_end_ref, &b.end_to_end_ref)
@@ -88,61 +161,59 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
                 {
                     continue;
                 }
-                best = Some(j);
-                break;
-            }
-            if let Some(j) = best {
                 used[i] = true;
                 used[j] = true;
                 pairs.push((idx[i], idx[j]));
+                break;
             }
         }
     }
-    // Second pass: many exports (ING, PDF statements) name the counterparty without its IBAN.
-    // Such a row of account A matches an unpaired row of account B whose counterparty *is* A,
-    // with the same absolute amount and currency, opposite sign and a booking date in the window.
+    pairs
+}
+
+/// Many exports (ING, PDF statements) name the counterparty without its IBAN. Such a row of
+/// account A matches an unpaired row of account B whose counterparty *is* A, with the same
+/// absolute amount and currency, opposite sign and a booking date in the window.
+fn second_pass(
+    txs: &[Transaction],
+    keys: &Keys,
+    window_days: i64,
+    pairs: &mut Vec<(usize, usize)>,
+) {
     let mut paired = vec![false; txs.len()];
-    for &(x, y) in &pairs {
+    for &(x, y) in pairs.iter() {
         paired[x] = true;
         paired[y] = true;
     }
-    let mut by_cp: HashMap<(String, i64, String), Vec<usize>> = HashMap::new();
-    for (i, t) in txs.iter().enumerate() {
-        if paired[i]
-            || t.reversal
-            || t.amount.cents() == 0
-            || t.source_kind != SourceKind::Statement
-        {
+    let eligible = |i: usize| {
+        let t = &txs[i];
+        !paired[i]
+            && !t.reversal
+            && t.amount.cents() != 0
+            && t.source_kind == SourceKind::Statement
+            && keys.account[i].is_some()
+    };
+    let mut by_cp: HashMap<(u32, i64, &str), Vec<usize>> = HashMap::new();
+    let mut open = Vec::new();
+    for i in 0..txs.len() {
+        if !eligible(i) {
             continue;
         }
-        if let (Some(_), Some(cp)) = (match_key(&t.account), match_key(&t.counterparty)) {
-            by_cp
-                .entry((cp, t.amount.cents().abs(), t.currency.clone()))
+        match keys.counterparty[i] {
+            Some(cp) => by_cp
+                .entry((cp, txs[i].amount.cents().abs(), txs[i].currency.as_str()))
                 .or_default()
-                .push(i);
+                .push(i),
+            None => open.push(i),
         }
     }
-    let mut open: Vec<usize> = (0..txs.len())
-        .filter(|&i| {
-            let t = &txs[i];
-            !paired[i]
-                && !t.reversal
-                && t.amount.cents() != 0
-                && t.source_kind == SourceKind::Statement
-                && match_key(&t.account).is_some()
-                && match_key(&t.counterparty).is_none()
-        })
-        .collect();
-    open.sort_by(|&x, &y| {
-        (txs[x].booking_date, &txs[x].tx_id).cmp(&(txs[y].booking_date, &txs[y].tx_id))
-    });
+    open.sort_by(|&x, &y| by_date(txs, x, y));
     for i in open {
         let a = &txs[i];
-        let Some(acct) = match_key(&a.account) else {
+        let Some(acct) = keys.account[i] else {
             continue;
         };
-        let Some(cands) = by_cp.get(&(acct.clone(), a.amount.cents().abs(), a.currency.clone()))
-        else {
+        let Some(cands) = by_cp.get(&(acct, a.amount.cents().abs(), a.currency.as_str())) else {
             continue;
         };
         let mut best: Option<(i64, &TxId, usize)> = None;
@@ -150,7 +221,7 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
             let b = &txs[j];
             if paired[j]
                 || b.amount.is_negative() == a.amount.is_negative()
-                || match_key(&b.account).as_ref() == Some(&acct)
+                || keys.account[j] == Some(acct)
             {
                 continue;
             }
@@ -173,23 +244,6 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
             pairs.push((i, j));
         }
     }
-    let mut marked = 0;
-    for (x, y) in pairs {
-        // Primary: the payer's own statement row (the money's origin), else the earlier row.
-        let payer_view =
-            |t: &Transaction| t.source_kind == SourceKind::Statement && t.amount.is_negative();
-        let (primary, mirror) = if payer_view(&txs[y]) && !payer_view(&txs[x]) {
-            (y, x)
-        } else {
-            (x, y)
-        };
-        let pid = txs[primary].tx_id.clone();
-        if txs[mirror].mirror_of.is_none() && txs[primary].mirror_of.is_none() {
-            txs[mirror].mirror_of = Some(pid);
-            marked += 1;
-        }
-    }
-    marked
 }
 
 #[cfg(test)]

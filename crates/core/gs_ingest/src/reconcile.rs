@@ -51,6 +51,13 @@ pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<E
     out
 }
 
+/// Same statement account (compared field by field: no allocation per row pair).
+fn same_account(a: &Transaction, b: &Transaction) -> bool {
+    a.account.iban == b.account.iban
+        && a.account.account_number == b.account.account_number
+        && a.account.bank_code == b.account.bank_code
+}
+
 /// Checks running balances (`balance_after`) of consecutive rows of the same account in file
 /// order, in whichever direction (oldest-first or newest-first) fits more rows. Reports the
 /// first few breaks.
@@ -64,7 +71,7 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let mut pairs = 0usize;
     for w in rows.windows(2) {
         let (a, b) = (w[0], w[1]);
-        if a.account.account_key() != b.account.account_key() || a.currency != b.currency {
+        if !same_account(a, b) || a.currency != b.currency {
             continue;
         }
         let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
@@ -86,7 +93,7 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let mut breaks = 0usize;
     for w in rows.windows(2) {
         let (a, b) = (w[0], w[1]);
-        if a.account.account_key() != b.account.account_key() || a.currency != b.currency {
+        if !same_account(a, b) || a.currency != b.currency {
             continue;
         }
         let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
