@@ -73,6 +73,7 @@ pub fn frame_ui(ui: &mut egui::Ui, state: &AppState, views: &mut ViewState, tx: 
         egui::Panel::left("evidence")
             .resizable(true)
             .default_size(420.0)
+            .size_range(260.0..=640.0)
             .show(ui, |ui| evidence_ui(ui, &c));
         if state.table.selected.is_some() {
             egui::Panel::right("details")
@@ -173,7 +174,7 @@ fn evidence_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                 ui.horizontal(|ui| {
                     status_dot_ui(ui, color).on_hover_text(status_label(&e.status, c.s));
                     ui.colored_label(color, status_label(&e.status, c.s));
-                    ui.label(RichText::new(&e.path).strong());
+                    ui.add(egui::Label::new(RichText::new(&e.path).strong()).truncate()).on_hover_text(&e.path);
                 });
                 ui.indent(&e.path, |ui| {
                     ui.horizontal_wrapped(|ui| {
@@ -378,7 +379,7 @@ fn table_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                     ui.label(t.purpose.as_deref().unwrap_or(""));
                 });
                 row.col(|ui| {
-                    ui.label(t.channel.as_str());
+                    ui.label(format::channel(t.channel, c.lang));
                 });
                 row.col(|ui| {
                     let loc = t
@@ -456,7 +457,7 @@ fn details_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                         c.s.col_booking_text,
                         t.booking_text.as_deref().unwrap_or(""),
                     );
-                    field_ui(ui, c.s.col_channel, t.channel.as_str());
+                    field_ui(ui, c.s.col_channel, format::channel(t.channel, c.lang));
                     let refs: Vec<String> = [
                         ("EREF", &t.end_to_end_ref),
                         ("MREF", &t.mandate_ref),

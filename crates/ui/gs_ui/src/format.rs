@@ -89,3 +89,26 @@ mod tests {
         assert_eq!(parse_date("31.12.2025"), Some(d));
     }
 }
+
+/// The payment channel in words.
+pub fn channel(ch: gs_types::Channel, lang: Lang) -> &'static str {
+    use gs_types::Channel as C;
+    match (lang, ch) {
+        (Lang::De, C::Transfer) => "Überweisung",
+        (Lang::De, C::CashDeposit) => "Bareinzahlung",
+        (Lang::De, C::CashWithdrawal) => "Barauszahlung",
+        (Lang::De, C::Card) => "Kartenzahlung",
+        (Lang::De, C::DirectDebit) => "Lastschrift",
+        (Lang::De, C::StandingOrder) => "Dauerauftrag",
+        (Lang::De, C::Fee) => "Entgelt/Zinsen",
+        (Lang::De, C::Unknown) => "unbekannt",
+        (Lang::En, C::Transfer) => "transfer",
+        (Lang::En, C::CashDeposit) => "cash deposit",
+        (Lang::En, C::CashWithdrawal) => "cash withdrawal",
+        (Lang::En, C::Card) => "card",
+        (Lang::En, C::DirectDebit) => "direct debit",
+        (Lang::En, C::StandingOrder) => "standing order",
+        (Lang::En, C::Fee) => "fee/interest",
+        (Lang::En, C::Unknown) => "unknown",
+    }
+}
