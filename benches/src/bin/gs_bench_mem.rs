@@ -13,6 +13,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = gs_benches::big_csv(dir.path(), rows);
     let file_bytes = std::fs::metadata(&csv).map_or(0, |m| m.len());
+    if std::env::var_os("GS_BENCH_STAGES").is_some() {
+        stages(&csv);
+    }
     let before = gs_benches::peak_rss_bytes().unwrap_or(0);
     let start = std::time::Instant::now();
     let req = gs_pipeline::Request {
@@ -39,4 +42,38 @@ fn main() {
         "peak RSS / frame = {:.2}",
         peak as f64 / frame_bytes.max(1) as f64
     );
+}
+
+/// Times the stages of one file's ingest separately (set `GS_BENCH_STAGES=1`).
+fn stages(csv: &std::path::Path) {
+    use gs_ingest::Importer as _;
+    let t = std::time::Instant::now();
+    let bytes = std::fs::read(csv).expect("read");
+    println!("read            {:>7.3} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let sha = gs_ingest::walk::sha256_hex(&bytes);
+    println!("sha256          {:>7.3} s", t.elapsed().as_secs_f64());
+    let file = gs_ingest::SourceFile::new("x.csv".into(), bytes, sha);
+    let progress = gs_jobs::Progress::new();
+    let ctx = gs_ingest::ImportContext { mappings: &[], progress: &progress };
+    let t = std::time::Instant::now();
+    let out = gs_ingest::formats::bank_csv::BankCsvImporter.import(&file, &ctx).expect("import");
+    println!("bank_csv import {:>7.3} s ({} rows)", t.elapsed().as_secs_f64(), out.transactions.len());
+    let mut txs = out.transactions;
+    let t = std::time::Instant::now();
+    let n = gs_ingest::mirror::link_mirrors(&mut txs, 4);
+    println!("mirrors         {:>7.3} s ({n})", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let w = gs_ingest::reconcile::running_balances(&txs);
+    println!("running bal.    {:>7.3} s ({} warnings)", t.elapsed().as_secs_f64(), w.len());
+    let t = std::time::Instant::now();
+    let df = gs_types::schema::to_frame(&txs).expect("frame");
+    println!("to_frame        {:>7.3} s ({} cols)", t.elapsed().as_secs_f64(), df.width());
+    let t = std::time::Instant::now();
+    drop(df);
+    drop(txs);
+    println!("drop            {:>7.3} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let df = gs_benches::polars_read_csv(csv).expect("polars");
+    println!("polars read     {:>7.3} s ({} rows)", t.elapsed().as_secs_f64(), df.height());
 }

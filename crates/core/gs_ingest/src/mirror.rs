@@ -115,8 +115,9 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
 }
 
 fn first_pass(txs: &[Transaction], keys: &Keys, window_days: i64) -> Vec<(usize, usize)> {
-    type Key<'a> = (u32, u32, i64, &'a str);
-    let mut groups: HashMap<Key<'_>, Vec<usize>> = HashMap::new();
+    // Group by (payer, payee, |amount|, currency) by sorting row indices: no map entry or vector
+    // per group, which matters with a million rows and almost as many distinct groups.
+    let mut rows: Vec<(u32, u32, i64, usize)> = Vec::new();
     for (i, t) in txs.iter().enumerate() {
         if t.amount.cents() == 0 || t.reversal {
             continue;
@@ -124,51 +125,70 @@ fn first_pass(txs: &[Transaction], keys: &Keys, window_days: i64) -> Vec<(usize,
         let (Some(a), Some(b)) = keys.payer_payee(txs, i) else {
             continue;
         };
-        if a == b {
-            continue;
+        if a != b {
+            rows.push((a, b, t.amount.cents().abs(), i));
         }
-        groups
-            .entry((a, b, t.amount.cents().abs(), t.currency.as_str()))
-            .or_default()
-            .push(i);
     }
-    let mut group_list: Vec<(Key<'_>, Vec<usize>)> =
-        groups.into_iter().filter(|(_, v)| v.len() >= 2).collect();
-    group_list.sort_by(|a, b| a.0.cmp(&b.0));
+    let group_key = |r: &(u32, u32, i64, usize)| (r.0, r.1, r.2, txs[r.3].currency.as_str());
+    rows.sort_unstable_by(|x, y| {
+        group_key(x)
+            .cmp(&group_key(y))
+            .then_with(|| by_date(txs, x.3, y.3))
+    });
     let mut pairs = Vec::new();
-    for (_, mut idx) in group_list {
-        idx.sort_by(|&x, &y| by_date(txs, x, y));
-        let mut used = vec![false; idx.len()];
-        for i in 0..idx.len() {
-            if used[i] {
-                continue;
-            }
-            let a = &txs[idx[i]];
-            let pa = perspective(txs, keys, idx[i]);
-            for j in i + 1..idx.len() {
-                if used[j] {
-                    continue;
-                }
-                let b = &txs[idx[j]];
-                if (b.booking_date - a.booking_date).num_days() > window_days {
-                    break;
-                }
-                if perspective(txs, keys, idx[j]) == pa {
-                    continue;
-                }
-                if let (Some(ea), Some(eb)) = (&a.end_to_end_ref, &b.end_to_end_ref)
-                    && ea != eb
-                {
-                    continue;
-                }
-                used[i] = true;
-                used[j] = true;
-                pairs.push((idx[i], idx[j]));
-                break;
-            }
+    let mut start = 0;
+    while start < rows.len() {
+        let mut end = start + 1;
+        while end < rows.len() && group_key(&rows[end]) == group_key(&rows[start]) {
+            end += 1;
         }
+        if end - start >= 2 {
+            let idx: Vec<usize> = rows[start..end].iter().map(|r| r.3).collect();
+            pair_group(txs, keys, window_days, &idx, &mut pairs);
+        }
+        start = end;
     }
     pairs
+}
+
+/// Pairs rows of one group (sorted by date) greedily: each with the next unpaired row of another
+/// perspective within the window.
+fn pair_group(
+    txs: &[Transaction],
+    keys: &Keys,
+    window_days: i64,
+    idx: &[usize],
+    pairs: &mut Vec<(usize, usize)>,
+) {
+    let mut used = vec![false; idx.len()];
+    for i in 0..idx.len() {
+        if used[i] {
+            continue;
+        }
+        let a = &txs[idx[i]];
+        let pa = perspective(txs, keys, idx[i]);
+        for j in i + 1..idx.len() {
+            if used[j] {
+                continue;
+            }
+            let b = &txs[idx[j]];
+            if (b.booking_date - a.booking_date).num_days() > window_days {
+                break;
+            }
+            if perspective(txs, keys, idx[j]) == pa {
+                continue;
+            }
+            if let (Some(ea), Some(eb)) = (&a.end_to_end_ref, &b.end_to_end_ref)
+                && ea != eb
+            {
+                continue;
+            }
+            used[i] = true;
+            used[j] = true;
+            pairs.push((idx[i], idx[j]));
+            break;
+        }
+    }
 }
 
 /// Many exports (ING, PDF statements) name the counterparty without its IBAN. Such a row of
