@@ -55,25 +55,46 @@ fn stages(csv: &std::path::Path) {
     println!("sha256          {:>7.3} s", t.elapsed().as_secs_f64());
     let file = gs_ingest::SourceFile::new("x.csv".into(), bytes, sha);
     let progress = gs_jobs::Progress::new();
-    let ctx = gs_ingest::ImportContext { mappings: &[], progress: &progress };
+    let ctx = gs_ingest::ImportContext {
+        mappings: &[],
+        progress: &progress,
+    };
     let t = std::time::Instant::now();
-    let out = gs_ingest::formats::bank_csv::BankCsvImporter.import(&file, &ctx).expect("import");
-    println!("bank_csv import {:>7.3} s ({} rows)", t.elapsed().as_secs_f64(), out.transactions.len());
+    let out = gs_ingest::formats::bank_csv::BankCsvImporter
+        .import(&file, &ctx)
+        .expect("import");
+    println!(
+        "bank_csv import {:>7.3} s ({} rows)",
+        t.elapsed().as_secs_f64(),
+        out.transactions.len()
+    );
     let mut txs = out.transactions;
     let t = std::time::Instant::now();
     let n = gs_ingest::mirror::link_mirrors(&mut txs, 4);
     println!("mirrors         {:>7.3} s ({n})", t.elapsed().as_secs_f64());
     let t = std::time::Instant::now();
     let w = gs_ingest::reconcile::running_balances(&txs);
-    println!("running bal.    {:>7.3} s ({} warnings)", t.elapsed().as_secs_f64(), w.len());
+    println!(
+        "running bal.    {:>7.3} s ({} warnings)",
+        t.elapsed().as_secs_f64(),
+        w.len()
+    );
     let t = std::time::Instant::now();
     let df = gs_types::schema::to_frame(&txs).expect("frame");
-    println!("to_frame        {:>7.3} s ({} cols)", t.elapsed().as_secs_f64(), df.width());
+    println!(
+        "to_frame        {:>7.3} s ({} cols)",
+        t.elapsed().as_secs_f64(),
+        df.width()
+    );
     let t = std::time::Instant::now();
     drop(df);
     drop(txs);
     println!("drop            {:>7.3} s", t.elapsed().as_secs_f64());
     let t = std::time::Instant::now();
     let df = gs_benches::polars_read_csv(csv).expect("polars");
-    println!("polars read     {:>7.3} s ({} rows)", t.elapsed().as_secs_f64(), df.height());
+    println!(
+        "polars read     {:>7.3} s ({} rows)",
+        t.elapsed().as_secs_f64(),
+        df.height()
+    );
 }

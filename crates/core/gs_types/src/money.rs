@@ -68,7 +68,7 @@ impl Money {
     /// Absolute value.
     #[must_use]
     pub const fn abs(self) -> Self {
-        Self(self.0.abs())
+        Self(self.0.saturating_abs())
     }
 
     /// Negated.

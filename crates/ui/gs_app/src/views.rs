@@ -174,7 +174,8 @@ fn evidence_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                 ui.horizontal(|ui| {
                     status_dot_ui(ui, color).on_hover_text(status_label(&e.status, c.s));
                     ui.colored_label(color, status_label(&e.status, c.s));
-                    ui.add(egui::Label::new(RichText::new(&e.path).strong()).truncate()).on_hover_text(&e.path);
+                    ui.add(egui::Label::new(RichText::new(&e.path).strong()).truncate())
+                        .on_hover_text(&e.path);
                 });
                 ui.indent(&e.path, |ui| {
                     ui.horizontal_wrapped(|ui| {
