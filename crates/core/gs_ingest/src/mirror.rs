@@ -213,20 +213,25 @@ fn second_pass(
             && t.source_kind == SourceKind::Statement
             && keys.account[i].is_some()
     };
+    let open: Vec<usize> = (0..txs.len())
+        .filter(|&i| eligible(i) && keys.counterparty[i].is_none())
+        .collect();
+    let open_accounts: std::collections::HashSet<u32> =
+        open.iter().filter_map(|&i| keys.account[i]).collect();
+    // Only rows that could answer an open row are indexed.
     let mut by_cp: HashMap<(u32, i64, &str), Vec<usize>> = HashMap::new();
-    let mut open = Vec::new();
-    for i in 0..txs.len() {
-        if !eligible(i) {
-            continue;
-        }
-        match keys.counterparty[i] {
-            Some(cp) => by_cp
-                .entry((cp, txs[i].amount.cents().abs(), txs[i].currency.as_str()))
+    for (i, t) in txs.iter().enumerate() {
+        if let Some(cp) = keys.counterparty[i]
+            && open_accounts.contains(&cp)
+            && eligible(i)
+        {
+            by_cp
+                .entry((cp, t.amount.cents().abs(), t.currency.as_str()))
                 .or_default()
-                .push(i),
-            None => open.push(i),
+                .push(i);
         }
     }
+    let mut open = open;
     open.sort_by(|&x, &y| by_date(txs, x, y));
     for i in open {
         let a = &txs[i];

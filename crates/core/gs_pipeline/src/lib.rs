@@ -246,7 +246,7 @@ mod cancel_tests {
         let start = Instant::now();
         while progress.snapshot().rows == 0
             && !worker.is_finished()
-            && start.elapsed() < Duration::from_secs(60)
+            && start.elapsed() < Duration::from_mins(1)
         {
             std::thread::sleep(Duration::from_millis(5));
         }
