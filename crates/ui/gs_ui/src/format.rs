@@ -72,24 +72,6 @@ pub fn bytes(n: u64, lang: Lang) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn german_and_english() {
-        assert_eq!(amount(Money(123_456), "EUR", Lang::De), "1.234,56 €");
-        assert_eq!(amount(Money(-123_456), "EUR", Lang::En), "-1,234.56 EUR");
-        let d = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
-        assert_eq!(date(d, Lang::De), "31.12.2025");
-        assert_eq!(date(d, Lang::En), "2025-12-31");
-        assert_eq!(count(1_234_567, Lang::De), "1.234.567");
-        assert_eq!(count(999, Lang::En), "999");
-        assert_eq!(bytes(1_572_864, Lang::De), "1,5 MB");
-        assert_eq!(parse_date("31.12.2025"), Some(d));
-    }
-}
-
 /// The payment channel in words.
 pub fn channel(ch: gs_types::Channel, lang: Lang) -> &'static str {
     use gs_types::Channel as C;
@@ -110,5 +92,23 @@ pub fn channel(ch: gs_types::Channel, lang: Lang) -> &'static str {
         (Lang::En, C::StandingOrder) => "standing order",
         (Lang::En, C::Fee) => "fee/interest",
         (Lang::En, C::Unknown) => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_and_english() {
+        assert_eq!(amount(Money(123_456), "EUR", Lang::De), "1.234,56 €");
+        assert_eq!(amount(Money(-123_456), "EUR", Lang::En), "-1,234.56 EUR");
+        let d = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        assert_eq!(date(d, Lang::De), "31.12.2025");
+        assert_eq!(date(d, Lang::En), "2025-12-31");
+        assert_eq!(count(1_234_567, Lang::De), "1.234.567");
+        assert_eq!(count(999, Lang::En), "999");
+        assert_eq!(bytes(1_572_864, Lang::De), "1,5 MB");
+        assert_eq!(parse_date("31.12.2025"), Some(d));
     }
 }
