@@ -5,6 +5,8 @@
 //! model and findings stages are added by their own crates (see docs/ARCHITECTURE.md) and
 //! plug in after [`Stage::Ingest`].
 
+pub mod analysis;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,12 @@ pub enum PipelineError {
     /// Building the frame failed.
     #[error("building the transaction frame failed: {0}")]
     Frame(#[from] polars::error::PolarsError),
+    /// The rule pack could not be loaded.
+    #[error("rule pack not loaded: {0}")]
+    Rules(String),
+    /// Writing outputs failed.
+    #[error("cannot write output: {0}")]
+    Output(String),
     /// The output folder lies inside the evidence.
     #[error("output folder is inside the evidence; evidence folders are never written: {0}")]
     OutputInsideEvidence(String),
@@ -36,9 +44,9 @@ pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 pub enum Stage {
     /// Evidence → canonical transactions.
     Ingest,
-    /// Entity resolution and the transaction graph (not built yet).
+    /// Entity resolution, the transaction graph and network measures (gs_graph).
     Graph,
-    /// Typology rules (not built yet).
+    /// Typology rules and party scores (gs_graph).
     Rules,
     /// Anomaly model (not built yet).
     Model,

@@ -39,23 +39,32 @@ pub fn run(args: &IngestArgs) -> ExitCode {
     }
 }
 
-fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    for i in &args.inputs {
+/// Checks inputs and output folder and builds the pipeline request (shared with `analyze`).
+pub fn request(
+    inputs: &[PathBuf],
+    out: &std::path::Path,
+    mappings: &[PathBuf],
+) -> anyhow::Result<Request> {
+    for i in inputs {
         anyhow::ensure!(i.exists(), "input does not exist: {}", i.display());
     }
-    gs_pipeline::check_output_dir(&args.inputs, &args.out)?;
+    gs_pipeline::check_output_dir(inputs, out)?;
     let mut request = Request {
-        inputs: args.inputs.clone(),
+        inputs: inputs.to_vec(),
         ..Default::default()
     };
-    for m in &args.mappings {
+    for m in mappings {
         let text = std::fs::read_to_string(m)
             .with_context(|| format!("cannot read mapping file {}", m.display()))?;
         let mapping: gs_ingest::TableMapping = toml_mapping(&text)
             .with_context(|| format!("mapping file is not valid: {}", m.display()))?;
         request.ingest.mappings.push(mapping);
     }
+    Ok(request)
+}
 
+fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let request = request(&args.inputs, &args.out, &args.mappings)?;
     let progress = Progress::new();
     let show_bar = std::io::stderr().is_terminal() && !args.json;
     let worker_progress = progress.clone();

@@ -3,6 +3,7 @@
 //! With no subcommand (or `open [FOLDER]`) it opens the desktop window; subcommands run the
 //! same pipeline headless.
 
+mod cli_analyze;
 mod cli_ingest;
 
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Read evidence folders/files into transactions.parquet + manifest.json.
     Ingest(cli_ingest::IngestArgs),
+    /// Ingest, then resolve parties, build the payment graph and run the typology rules.
+    Analyze(cli_analyze::AnalyzeArgs),
     /// Open the desktop window on an evidence folder.
     Open {
         /// Evidence folder.
@@ -36,6 +39,10 @@ fn main() -> ExitCode {
         Some(Command::Ingest(args)) => {
             gs_log::init();
             cli_ingest::run(&args)
+        }
+        Some(Command::Analyze(args)) => {
+            gs_log::init();
+            cli_analyze::run(&args)
         }
         Some(Command::Open { folder }) => open_window(folder),
         None => open_window(None),

@@ -1,0 +1,196 @@
+//! The analysis stages after ingest: entity resolution → graph → network measures → typology
+//! rules → party scores (gs_graph), and writing their outputs.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use gs_graph::{Analysis, AnalyzeOptions, RulePack, TxGraph};
+use gs_jobs::Progress;
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::{Outcome, PipelineError, Request, Result, Stage};
+
+/// What `analyze` runs on.
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeRequest {
+    /// Ingest part (evidence inputs, mappings).
+    pub ingest: Request,
+    /// Rule pack file (`--rules FILE`); the embedded default pack when `None`.
+    pub rules: Option<PathBuf>,
+}
+
+/// Ingest + analysis results.
+pub struct AnalyzeOutcome {
+    /// The ingest stage's outcome (transactions, manifest, frame).
+    pub ingest: Outcome,
+    /// Parties, measures, findings, scores.
+    pub analysis: Analysis,
+    /// The payment graph.
+    pub graph: TxGraph,
+}
+
+/// Runs ingest and the analysis stages.
+pub fn analyze(req: &AnalyzeRequest, progress: &Progress) -> Result<AnalyzeOutcome> {
+    let pack = match &req.rules {
+        Some(p) => {
+            RulePack::load(p).map_err(|e| PipelineError::Rules(format!("{e} — {}", p.display())))?
+        }
+        None => RulePack::default_pack(),
+    };
+    let mut ingest = crate::run(&req.ingest, progress)?;
+    if progress.is_cancelled() {
+        return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
+    }
+    progress.set_stage("graph and rules");
+    tracing::info!(transactions = ingest.ingest.transactions.len(), pack = %pack.version, "analysis started");
+    let (analysis, graph) = gs_graph::analyze_with_graph(
+        &ingest.ingest.transactions,
+        &pack,
+        &AnalyzeOptions::default(),
+    );
+    ingest.stages.extend([Stage::Graph, Stage::Rules]);
+    progress.set_stage("done");
+    Ok(AnalyzeOutcome {
+        ingest,
+        analysis,
+        graph,
+    })
+}
+
+#[derive(Serialize)]
+struct FindingsDoc<'a> {
+    tool: &'static str,
+    tool_version: &'static str,
+    rule_pack_version: &'a str,
+    country_lists_version: &'a str,
+    country_lists_as_of: &'a str,
+    transactions: usize,
+    parties: usize,
+    findings: &'a [gs_graph::Finding],
+}
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> PipelineError {
+    PipelineError::Output(format!("{e} — {}", path.display()))
+}
+
+/// CSV field quoting (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Writes `findings.json`, `parties.csv`, `transactions.parquet` (canonical frame + party ids,
+/// finding ids and the highest finding score per row), `graph.graphml`, `manifest.json` and the
+/// mappings used. Same inputs → byte-identical files.
+pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut written = gs_ingest::output::write(&out.ingest.ingest, dir)?;
+    let a = &out.analysis;
+    let txs = &out.ingest.ingest.transactions;
+
+    let findings_path = dir.join("findings.json");
+    let doc = FindingsDoc {
+        tool: "geldspur",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        rule_pack_version: &a.pack_version,
+        country_lists_version: &a.countries_version,
+        country_lists_as_of: &a.countries_as_of,
+        transactions: txs.len(),
+        parties: a.parties.parties.len(),
+        findings: &a.findings,
+    };
+    let json = serde_json::to_string_pretty(&doc).map_err(|e| out_err(&findings_path, e))?;
+    std::fs::write(&findings_path, json).map_err(|e| out_err(&findings_path, e))?;
+    written.push(findings_path);
+
+    let parties_path = dir.join("parties.csv");
+    let mut csv = String::from(
+        "rank,party_id,display_name,kind,ibans,other_accounts,categories,risk_score,findings,top_reasons_de,top_reasons_en\n",
+    );
+    for s in &a.party_scores {
+        let Some(p) = a.parties.parties.get(s.party.0 as usize) else {
+            continue;
+        };
+        let reasons = |de: bool| {
+            s.top_findings
+                .iter()
+                .filter_map(|id| a.findings.iter().find(|f| &f.id == id))
+                .map(|f| {
+                    if de {
+                        f.explanation_de.as_str()
+                    } else {
+                        f.explanation_en.as_str()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{:.6},{},{},{}",
+            s.rank,
+            csv_field(&p.uid),
+            csv_field(&p.display_name),
+            csv_field(&format!("{:?}", p.kind).to_lowercase()),
+            csv_field(&p.ibans.join(" ")),
+            csv_field(&p.other_accounts.join(" ")),
+            csv_field(&p.categories.join(" ")),
+            s.score,
+            s.findings,
+            csv_field(&reasons(true)),
+            csv_field(&reasons(false)),
+        );
+    }
+    std::fs::write(&parties_path, csv).map_err(|e| out_err(&parties_path, e))?;
+    written.push(parties_path);
+
+    // Canonical frame + analysis columns (overwrites the ingest-only transactions.parquet).
+    let uid = |id: &gs_graph::resolve::PartyId| {
+        a.parties.parties.get(id.0 as usize).map(|p| p.uid.as_str())
+    };
+    let mut finding_ids: Vec<Vec<&str>> = vec![Vec::new(); txs.len()];
+    let mut tx_score = vec![0.0f64; txs.len()];
+    for f in &a.findings {
+        for &i in &f.tx_indices {
+            if let Some(v) = finding_ids.get_mut(i as usize) {
+                v.push(f.id.as_str());
+                tx_score[i as usize] = tx_score[i as usize].max(f.score);
+            }
+        }
+    }
+    let mut df = out.ingest.frame.clone();
+    let extra = [
+        Column::new(
+            "payer_party".into(),
+            a.parties.tx_payer.iter().map(uid).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "payee_party".into(),
+            a.parties.tx_payee.iter().map(uid).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "finding_ids".into(),
+            finding_ids
+                .iter()
+                .map(|v| (!v.is_empty()).then(|| v.join(" ")))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("rule_score".into(), tx_score),
+    ];
+    for c in extra {
+        df.with_column(c).map_err(|e| out_err(dir, e))?;
+    }
+    let pq = dir.join(gs_ingest::output::TRANSACTIONS_FILE);
+    let f = std::fs::File::create(&pq).map_err(|e| out_err(&pq, e))?;
+    ParquetWriter::new(f)
+        .finish(&mut df)
+        .map_err(|e| out_err(&pq, e))?;
+
+    let gml = dir.join("graph.graphml");
+    std::fs::write(&gml, out.graph.to_graphml(&a.parties)).map_err(|e| out_err(&gml, e))?;
+    written.push(gml);
+    Ok(written)
+}
