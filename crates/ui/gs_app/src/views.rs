@@ -246,43 +246,55 @@ fn filter_bar_ui(ui: &mut egui::Ui, c: &Ctx<'_>, v: &mut ViewState) {
         );
         submit |= r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         submit |= r.changed() && v.filter_text.is_empty();
-        ui.label(c.s.date_from);
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut v.date_from)
-                .hint_text("01.01.2025")
-                .desired_width(80.0),
-        );
+        let l = ui.label(c.s.date_from);
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut v.date_from)
+                    .hint_text("01.01.2025")
+                    .desired_width(80.0),
+            )
+            .labelled_by(l.id);
         submit |= r.lost_focus();
-        ui.label(c.s.date_to);
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut v.date_to)
-                .hint_text("31.12.2025")
-                .desired_width(80.0),
-        );
+        let l = ui.label(c.s.date_to);
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut v.date_to)
+                    .hint_text("31.12.2025")
+                    .desired_width(80.0),
+            )
+            .labelled_by(l.id);
         submit |= r.lost_focus();
-        ui.label(c.s.amount_min);
-        let r = ui.add(egui::TextEdit::singleline(&mut v.amount_min).desired_width(70.0));
+        let l = ui.label(c.s.amount_min);
+        let r = ui
+            .add(egui::TextEdit::singleline(&mut v.amount_min).desired_width(70.0))
+            .labelled_by(l.id);
         submit |= r.lost_focus();
-        ui.label(c.s.amount_max);
-        let r = ui.add(egui::TextEdit::singleline(&mut v.amount_max).desired_width(70.0));
+        let l = ui.label(c.s.amount_max);
+        let r = ui
+            .add(egui::TextEdit::singleline(&mut v.amount_max).desired_width(70.0))
+            .labelled_by(l.id);
         submit |= r.lost_focus();
         let selected = v
             .account
             .clone()
             .unwrap_or_else(|| c.s.all_accounts.to_owned());
-        egui::ComboBox::from_id_salt("account_filter")
+        let l = ui.label(c.s.col_account);
+        let combo = egui::ComboBox::from_id_salt("account_filter")
             .selected_text(selected)
             .width(200.0)
             .show_ui(ui, |ui| {
-                submit |= ui
+                let mut changed = ui
                     .selectable_value(&mut v.account, None, c.s.all_accounts)
                     .clicked();
                 for a in &c.state.case.accounts {
-                    submit |= ui
+                    changed |= ui
                         .selectable_value(&mut v.account, Some(a.clone()), a)
                         .clicked();
                 }
+                changed
             });
+        let _ = combo.response.labelled_by(l.id);
+        submit |= combo.inner.unwrap_or(false);
         submit |= ui.button(c.s.apply_filter).clicked();
         if ui.button(c.s.clear_filter).clicked() {
             *v = ViewState::default();
