@@ -383,9 +383,11 @@ impl Run<'_> {
             }];
         };
         let importer = &self.importers[idx];
+        // The importer gets a per-file handle: rows count for the job and for this file.
+        let file_progress = self.progress.begin_file(rel, size);
         let ctx = ImportContext {
             mappings: &self.opts.mappings,
-            progress: self.progress,
+            progress: &file_progress,
         };
         let result = catch_unwind(AssertUnwindSafe(|| importer.import(&file, &ctx)))
             .unwrap_or_else(|p| {
@@ -394,6 +396,7 @@ impl Run<'_> {
                     message: panic_message(p.as_ref()),
                 })
             });
+        self.progress.end_file(rel);
         let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
         match result {
             Ok(out) => {
@@ -762,12 +765,12 @@ mod tests {
         std::io::Write::write_all(&mut zip, b"nur Text").unwrap();
         let bytes = zip.finish().unwrap().into_inner();
         std::fs::write(root.join("paket.zip"), bytes).unwrap();
-        let res = ingest(
-            &[root.to_path_buf()],
-            &IngestOptions::default(),
-            &Progress::new(),
-        )
-        .unwrap();
+        let progress = Progress::new();
+        let res = ingest(&[root.to_path_buf()], &IngestOptions::default(), &progress).unwrap();
+        assert!(
+            progress.snapshot().in_flight.is_empty(),
+            "every file handle was closed"
+        );
         let by_path: BTreeMap<&str, &EvidenceFile> =
             res.manifest.iter().map(|e| (e.path.as_str(), e)).collect();
         assert_eq!(by_path.len(), 7, "{:?}", by_path.keys());

@@ -528,7 +528,35 @@ fn details_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
         });
 }
 
+/// One animated bar per file being read (importers report rows, not a fraction of the file).
+fn files_in_flight_ui(ui: &mut egui::Ui, c: &Ctx<'_>, files: &[gs_jobs::FileInFlight]) {
+    for f in files {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(0.0)
+                    .animate(true)
+                    .desired_width(160.0)
+                    .text(format!(
+                        "{} {}",
+                        format::count(f.rows as usize, c.lang),
+                        c.s.rows
+                    )),
+            );
+            ui.label(format!("{:.1} s", f.elapsed_ms as f64 / 1000.0));
+            ui.weak(format::bytes(f.bytes, c.lang));
+            ui.add(egui::Label::new(&f.path).truncate());
+        });
+    }
+}
+
 fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
+    if let Some(job) = &c.state.job {
+        let files = job.progress.snapshot().in_flight;
+        if !files.is_empty() {
+            files_in_flight_ui(ui, c, &files);
+            ui.separator();
+        }
+    }
     ui.horizontal(|ui| {
         let case = &c.state.case;
         if case.evidence.is_empty() && c.state.job.is_none() {

@@ -21,12 +21,36 @@ struct Inner {
     stage: Mutex<String>,
     current: Mutex<String>,
     wake: Mutex<Option<WakeFn>>,
+    in_flight: Mutex<std::collections::BTreeMap<String, Arc<FileCounter>>>,
+}
+
+/// Progress of one file being read.
+#[derive(Debug, Default)]
+struct FileCounter {
+    bytes: u64,
+    rows: AtomicU64,
+    started: Mutex<Option<std::time::Instant>>,
+}
+
+/// One file being read right now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInFlight {
+    /// Evidence path.
+    pub path: String,
+    /// File size.
+    pub bytes: u64,
+    /// Transactions read from it so far.
+    pub rows: u64,
+    /// Milliseconds since it was started.
+    pub elapsed_ms: u64,
 }
 
 /// Shared progress state and cancel flag of one job. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Progress {
     inner: Arc<Inner>,
+    /// Set on the handle given to one file's importer: rows are counted for the file too.
+    file: Option<Arc<FileCounter>>,
 }
 
 impl std::fmt::Debug for Progress {
@@ -56,6 +80,8 @@ pub struct ProgressSnapshot {
     pub rows: u64,
     /// Cancel was requested.
     pub cancelled: bool,
+    /// Files being read right now (sorted by path).
+    pub in_flight: Vec<FileInFlight>,
 }
 
 impl Progress {
@@ -118,9 +144,37 @@ impl Progress {
         self.wake();
     }
 
-    /// Counts transactions read.
+    /// Counts transactions read (for the job and, on a file handle, for that file).
     pub fn add_rows(&self, rows: u64) {
         self.inner.rows.fetch_add(rows, Ordering::Relaxed);
+        if let Some(f) = &self.file {
+            f.rows.fetch_add(rows, Ordering::Relaxed);
+        }
+    }
+
+    /// Starts reading `path` (`bytes` long): returns a handle for that file's importer that
+    /// shares the cancel flag and counters of this job and counts the file's own rows.
+    pub fn begin_file(&self, path: &str, bytes: u64) -> Progress {
+        let counter = Arc::new(FileCounter {
+            bytes,
+            rows: AtomicU64::new(0),
+            started: Mutex::new(Some(std::time::Instant::now())),
+        });
+        if let Ok(mut m) = self.inner.in_flight.lock() {
+            m.insert(path.to_owned(), Arc::clone(&counter));
+        }
+        self.wake();
+        Progress {
+            inner: Arc::clone(&self.inner),
+            file: Some(counter),
+        }
+    }
+
+    /// Finishes reading `path` (removes it from the in-flight list).
+    pub fn end_file(&self, path: &str) {
+        if let Ok(mut m) = self.inner.in_flight.lock() {
+            m.remove(path);
+        }
     }
 
     /// Copies the counters.
@@ -135,6 +189,25 @@ impl Progress {
             bytes_done: i.bytes_done.load(Ordering::Relaxed),
             rows: i.rows.load(Ordering::Relaxed),
             cancelled: i.cancelled.load(Ordering::Relaxed),
+            in_flight: i
+                .in_flight
+                .lock()
+                .map(|m| {
+                    m.iter()
+                        .map(|(path, f)| FileInFlight {
+                            path: path.clone(),
+                            bytes: f.bytes,
+                            rows: f.rows.load(Ordering::Relaxed),
+                            elapsed_ms: f
+                                .started
+                                .lock()
+                                .ok()
+                                .and_then(|s| *s)
+                                .map_or(0, |s| s.elapsed().as_millis() as u64),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -167,5 +240,27 @@ mod tests {
         q.cancel();
         assert!(p.is_cancelled());
         assert!(woken.load(Ordering::Relaxed) >= 3);
+    }
+
+    #[test]
+    fn file_handles_count_their_own_rows() {
+        let p = Progress::new();
+        let a = p.begin_file("a.csv", 100);
+        let b = p.begin_file("b.sta", 50);
+        a.add_rows(10);
+        b.add_rows(3);
+        let s = p.snapshot();
+        assert_eq!(s.rows, 13);
+        assert_eq!(
+            s.in_flight
+                .iter()
+                .map(|f| (f.path.as_str(), f.rows, f.bytes))
+                .collect::<Vec<_>>(),
+            vec![("a.csv", 10, 100), ("b.sta", 3, 50)]
+        );
+        p.cancel();
+        assert!(a.is_cancelled(), "file handles share the job's cancel flag");
+        p.end_file("a.csv");
+        assert_eq!(p.snapshot().in_flight.len(), 1);
     }
 }
