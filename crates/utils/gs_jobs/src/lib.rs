@@ -154,6 +154,7 @@ impl Progress {
 
     /// Starts reading `path` (`bytes` long): returns a handle for that file's importer that
     /// shares the cancel flag and counters of this job and counts the file's own rows.
+    #[must_use]
     pub fn begin_file(&self, path: &str, bytes: u64) -> Progress {
         let counter = Arc::new(FileCounter {
             bytes,
