@@ -13,6 +13,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = gs_benches::big_csv(dir.path(), rows);
     let file_bytes = std::fs::metadata(&csv).map_or(0, |m| m.len());
+    if let Some(ms) = std::env::var("GS_BENCH_CANCEL_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        cancel_latency(&csv, ms);
+        return;
+    }
     if std::env::var_os("GS_BENCH_STAGES").is_some() {
         stages(&csv);
     }
@@ -96,5 +103,33 @@ fn stages(csv: &std::path::Path) {
         "polars read     {:>7.3} s ({} rows)",
         t.elapsed().as_secs_f64(),
         df.height()
+    );
+}
+
+/// Starts an ingest, cancels it after `ms` milliseconds and prints how long it took to stop
+/// (set `GS_BENCH_CANCEL_AFTER_MS=500`).
+fn cancel_latency(csv: &std::path::Path, ms: u64) {
+    let progress = gs_jobs::Progress::new();
+    let p = progress.clone();
+    let req = gs_pipeline::Request {
+        inputs: vec![csv.to_path_buf()],
+        ingest: IngestOptions::default(),
+    };
+    let worker = std::thread::Builder::new()
+        .name("ingest".into())
+        .spawn(move || gs_pipeline::run(&req, &p).map(|o| o.frame.height()))
+        .expect("thread");
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let t = std::time::Instant::now();
+    progress.cancel();
+    let result = worker.join().expect("join");
+    println!(
+        "cancel after {ms} ms: stopped {:.3} s after the cancel ({})",
+        t.elapsed().as_secs_f64(),
+        if result.is_err() {
+            "cancelled"
+        } else {
+            "had already finished"
+        }
     );
 }
