@@ -253,6 +253,9 @@ impl GeldspurApp {
                     for f in out.failed.iter().take(3) {
                         self.toast(true, f.clone());
                     }
+                    for (path, n) in out.dropped_rows.iter().take(3) {
+                        self.toast(true, format!("{path}: {n} {}", s.rows_not_read));
+                    }
                     if out.failed.len() > 3 {
                         self.toast(
                             true,

@@ -33,6 +33,8 @@ pub struct JobOutput {
     pub rows: u64,
     /// "path: reason" of files that failed in this job.
     pub failed: Vec<String>,
+    /// (path, count) of files from which rows could not be read (data loss: shown as errors).
+    pub dropped_rows: Vec<(String, usize)>,
 }
 
 /// What polling a job gave.
@@ -79,6 +81,21 @@ impl IngestJob {
                             _ => None,
                         })
                         .collect();
+                    let dropped_rows = outcome
+                        .ingest
+                        .manifest
+                        .iter()
+                        .map(|e| {
+                            (
+                                e.path.clone(),
+                                e.issues
+                                    .iter()
+                                    .filter(|i| i.severity == gs_types::Severity::Error)
+                                    .count(),
+                            )
+                        })
+                        .filter(|(_, n)| *n > 0)
+                        .collect();
                     p.set_stage("merging");
                     let mut case = base;
                     case.merge(outcome.ingest, request.ingest.mirror_window_days);
@@ -87,6 +104,7 @@ impl IngestJob {
                         files,
                         rows,
                         failed,
+                        dropped_rows,
                     }
                 });
                 let _ = tx.send((generation, result));

@@ -183,6 +183,8 @@ pub struct Strings {
     pub balance_after: &'static str,
     /// e.g. "Reversal"
     pub reversal: &'static str,
+    /// e.g. "rows could not be read (see the evidence panel)"
+    pub rows_not_read: &'static str,
 }
 
 /// German texts.
@@ -257,6 +259,7 @@ pub const DE: Strings = Strings {
     references: "Referenzen",
     balance_after: "Saldo danach",
     reversal: "Storno/Rückbuchung",
+    rows_not_read: "Zeilen konnten nicht gelesen werden (siehe Beweismittel)",
 };
 
 /// English texts.
@@ -331,6 +334,7 @@ pub const EN: Strings = Strings {
     references: "References",
     balance_after: "Balance after",
     reversal: "Reversal",
+    rows_not_read: "rows could not be read (see the evidence panel)",
 };
 
 #[cfg(test)]
