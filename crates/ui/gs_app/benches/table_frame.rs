@@ -67,6 +67,7 @@ fn frame(c: &mut Criterion) {
         status: EvidenceStatus::Loaded { rows },
         issues: vec![],
     }];
+    app.state.case.recompute();
     app.state.table.refresh(&app.state.case);
     let ctx = egui::Context::default();
     let input = || egui::RawInput {

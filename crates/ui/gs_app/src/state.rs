@@ -142,6 +142,8 @@ pub struct Case {
     pub mirrors: usize,
     /// Name shown in the title (first evidence folder).
     pub name: Option<String>,
+    /// Earliest and latest booking date (computed once per change, not per frame).
+    pub span: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Case {
@@ -175,10 +177,19 @@ impl Case {
         self.mirrors = gs_ingest::mirror::link_mirrors(&mut txs, window_days);
         self.evidence.extend(result.manifest);
         self.evidence.sort_by(|a, b| a.path.cmp(&b.path));
+        self.transactions = Arc::new(txs);
+        self.recompute();
+    }
+
+    /// Recomputes the derived fields (accounts, date span) after `transactions` changed.
+    pub fn recompute(&mut self) {
+        let txs = &self.transactions;
         let accounts: BTreeSet<String> =
             txs.iter().filter_map(|t| t.account.account_key()).collect();
         self.accounts = accounts.into_iter().collect();
-        self.transactions = Arc::new(txs);
+        let min = txs.iter().map(|t| t.booking_date).min();
+        let max = txs.iter().map(|t| t.booking_date).max();
+        self.span = min.zip(max);
     }
 
     /// A cheap copy for a background job to merge into (transactions are shared, not copied).
@@ -190,6 +201,7 @@ impl Case {
             accounts: self.accounts.clone(),
             mirrors: self.mirrors,
             name: self.name.clone(),
+            span: self.span,
         }
     }
 
@@ -201,9 +213,7 @@ impl Case {
 
     /// Earliest and latest booking date.
     pub fn date_span(&self) -> Option<(NaiveDate, NaiveDate)> {
-        let min = self.transactions.iter().map(|t| t.booking_date).min()?;
-        let max = self.transactions.iter().map(|t| t.booking_date).max()?;
-        Some((min, max))
+        self.span
     }
 }
 
