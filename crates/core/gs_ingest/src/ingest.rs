@@ -726,6 +726,9 @@ pub fn ingest(
         result.transactions.extend(o.txs);
         result.manifest.push(o.entry);
     }
+    if progress.is_cancelled() {
+        return Err(IngestError::Cancelled);
+    }
     result.mirrors = mirror::link_mirrors(&mut result.transactions, opts.mirror_window_days);
     progress.set_stage("done");
     Ok(result)

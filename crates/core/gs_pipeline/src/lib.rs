@@ -183,6 +183,9 @@ pub fn check_output_dir(inputs: &[PathBuf], out: &Path) -> Result<()> {
 pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
     tracing::info!(inputs = req.inputs.len(), "ingest started");
     let ingest = gs_ingest::ingest(&req.inputs, &req.ingest, progress)?;
+    if progress.is_cancelled() {
+        return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
+    }
     progress.set_stage("frame");
     let frame = gs_types::schema::to_frame(&ingest.transactions)?;
     progress.set_stage("done");
