@@ -164,3 +164,14 @@ pub trait Importer: Send + Sync {
     /// otherwise readable file are `row_error`s in the output, and the rest still loads.
     fn import(&self, file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutput>;
 }
+
+/// The message of a caught panic (third-party parsers run under `catch_unwind`).
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use crate::error::{IngestError, Result};
 use crate::formats;
+use crate::importer::panic_message;
 use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile};
 use crate::mapping::TableMapping;
 use crate::walk::sha256_hex;
@@ -167,16 +168,6 @@ struct FileOutcome {
     entry: EvidenceFile,
     txs: Vec<Transaction>,
     mappings: Vec<TableMapping>,
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
 }
 
 fn modified_rfc3339(meta: &std::fs::Metadata) -> Option<String> {

@@ -23,6 +23,7 @@ use lopdf::{Document, Object, ObjectId};
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 
 use crate::error::{IngestError, Result};
+use crate::importer::panic_message;
 use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile, StatementSummary};
 
 const FORMAT: &str = "PDF";
@@ -68,16 +69,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return None;
     }
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

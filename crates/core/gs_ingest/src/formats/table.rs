@@ -984,13 +984,6 @@ fn sheet_grid(range: &calamine::Range<calamine::Data>) -> Vec<Vec<SheetCell>> {
     grid
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
-}
-
 fn import_workbook(
     file: &SourceFile,
     kind: SheetKind,
@@ -1017,7 +1010,7 @@ fn import_workbook(
         Err(p) => {
             return Err(IngestError::Panicked {
                 format: fmt.to_owned(),
-                message: panic_text(p.as_ref()),
+                message: crate::importer::panic_message(p.as_ref()),
             });
         }
     };
@@ -1041,7 +1034,7 @@ fn import_workbook(
             Err(p) => {
                 return Err(IngestError::Panicked {
                     format: fmt.to_owned(),
-                    message: panic_text(p.as_ref()),
+                    message: crate::importer::panic_message(p.as_ref()),
                 });
             }
         };
