@@ -21,6 +21,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(default_filter())
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -99,6 +100,7 @@ pub fn init_with_ui(capacity: usize) -> Receiver<UiRecord> {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_target(false),
         )
         .with(layer)
