@@ -38,7 +38,10 @@ pub fn analyze(req: &AnalyzeRequest, progress: &Progress) -> Result<AnalyzeOutco
         }
         None => RulePack::default_pack(),
     };
-    let mut ingest = crate::run(&req.ingest, progress)?;
+    let mut ingest = match ingest_dir(&req.ingest.inputs) {
+        Some(dir) => load_ingest_dir(&dir)?,
+        None => crate::run(&req.ingest, progress)?,
+    };
     if progress.is_cancelled() {
         return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
     }
@@ -55,6 +58,49 @@ pub fn analyze(req: &AnalyzeRequest, progress: &Progress) -> Result<AnalyzeOutco
         ingest,
         analysis,
         graph,
+    })
+}
+
+/// `Some(dir)` when the only input is the output folder of an earlier `geldspur ingest`.
+pub fn ingest_dir(inputs: &[PathBuf]) -> Option<PathBuf> {
+    match inputs {
+        [one]
+            if one.join(gs_ingest::output::TRANSACTIONS_FILE).is_file()
+                && one.join(gs_ingest::output::MANIFEST_FILE).is_file() =>
+        {
+            Some(one.clone())
+        }
+        _ => None,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ManifestIn {
+    files: Vec<gs_types::EvidenceFile>,
+    #[serde(default)]
+    mirrors: usize,
+}
+
+/// Loads the transactions and manifest that `geldspur ingest` wrote, instead of reading the
+/// evidence again (the evidence hashes in the manifest still identify every source).
+fn load_ingest_dir(dir: &Path) -> Result<Outcome> {
+    let pq = dir.join(gs_ingest::output::TRANSACTIONS_FILE);
+    let df = gs_ingest::output::read_transactions(&pq)?;
+    let transactions = gs_types::schema::from_frame(&df)?;
+    let mf = dir.join(gs_ingest::output::MANIFEST_FILE);
+    let text = std::fs::read_to_string(&mf).map_err(|e| out_err(&mf, e))?;
+    let manifest: ManifestIn = serde_json::from_str(&text).map_err(|e| out_err(&mf, e))?;
+    let frame = gs_types::schema::to_frame(&transactions)?;
+    let ingest = gs_ingest::IngestResult {
+        transactions,
+        manifest: manifest.files,
+        mappings_used: Vec::new(),
+        mirrors: manifest.mirrors,
+    };
+    Ok(Outcome {
+        ingest,
+        frame,
+        stages: vec![Stage::Ingest],
     })
 }
 

@@ -82,6 +82,42 @@ pub enum Locator {
     },
 }
 
+impl Locator {
+    /// Parses the text written by `Display` (`row=17`, `sheet=Umsätze row=17`,
+    /// `statement=2 entry=5 detail=1 line=34`, `page=3 line=12`). Sheet names may contain
+    /// spaces: everything between `sheet=` and the last ` row=` is the name.
+    pub fn parse(text: &str) -> Option<Locator> {
+        let num = |s: &str| s.trim().parse::<u32>().ok();
+        if let Some(rest) = text.strip_prefix("sheet=") {
+            let (sheet, row) = rest.rsplit_once(" row=")?;
+            return Some(Locator::Row {
+                sheet: Some(sheet.to_owned()),
+                row: num(row)?,
+            });
+        }
+        if let Some(row) = text.strip_prefix("row=") {
+            return Some(Locator::Row {
+                sheet: None,
+                row: num(row)?,
+            });
+        }
+        let mut kv = std::collections::BTreeMap::new();
+        for part in text.split_whitespace() {
+            let (k, v) = part.split_once('=')?;
+            kv.insert(k, num(v)?);
+        }
+        if let (Some(&page), Some(&line)) = (kv.get("page"), kv.get("line")) {
+            return Some(Locator::Page { page, line });
+        }
+        Some(Locator::Entry {
+            statement: *kv.get("statement")?,
+            entry: *kv.get("entry")?,
+            detail: kv.get("detail").copied(),
+            line: kv.get("line").copied(),
+        })
+    }
+}
+
 impl fmt::Display for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -132,6 +168,36 @@ mod tests {
             Locator::Page { page: 3, line: 12 }.to_string(),
             "page=3 line=12"
         );
+    }
+
+    #[test]
+    fn locator_parse_round_trips() {
+        for l in [
+            Locator::Row {
+                sheet: Some("Umsätze 2025".into()),
+                row: 17,
+            },
+            Locator::Row {
+                sheet: None,
+                row: 3,
+            },
+            Locator::Entry {
+                statement: 2,
+                entry: 5,
+                detail: Some(1),
+                line: Some(34),
+            },
+            Locator::Entry {
+                statement: 1,
+                entry: 9,
+                detail: None,
+                line: None,
+            },
+            Locator::Page { page: 3, line: 12 },
+        ] {
+            assert_eq!(Locator::parse(&l.to_string()), Some(l.clone()), "{l}");
+        }
+        assert_eq!(Locator::parse("garbage"), None);
     }
 
     #[test]

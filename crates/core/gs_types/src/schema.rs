@@ -369,6 +369,117 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     DataFrame::new(n, cols)
 }
 
+/// Reads transactions back from a canonical frame (e.g. an ingest's `transactions.parquet`).
+/// Extra columns are ignored; a missing canonical column is an error.
+pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Transaction>> {
+    let s = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let i64c = |name: &str| -> PolarsResult<Int64Chunked> {
+        Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
+    };
+    let i32c = |name: &str| -> PolarsResult<Int32Chunked> {
+        Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
+    };
+    let (tx_id, evidence_id, evidence_path, locator, source_kind) = (
+        s("tx_id")?,
+        s("evidence_id")?,
+        s("evidence_path")?,
+        s("locator")?,
+        s("source_kind")?,
+    );
+    let (booking, value, ts, amount) = (
+        i32c("booking_date")?,
+        i32c("value_date")?,
+        i64c("timestamp")?,
+        i64c("amount_cents")?,
+    );
+    let names = [
+        "amount_exact",
+        "currency",
+        "account_iban",
+        "account_number",
+        "account_bank_code",
+        "account_bic",
+        "account_name",
+        "counterparty_iban",
+        "counterparty_account",
+        "counterparty_bank_code",
+        "counterparty_bic",
+        "counterparty_name",
+        "purpose",
+        "booking_text",
+        "tx_code",
+        "end_to_end_ref",
+        "mandate_ref",
+        "creditor_id",
+        "channel",
+        "mirror_of",
+        "source_text",
+    ];
+    let cols: Vec<StringChunked> = names.iter().map(|n| s(n)).collect::<PolarsResult<_>>()?;
+    let balance = i64c("balance_after_cents")?;
+    let reversal = df.column("reversal")?.bool()?.clone();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let date = |d: i32| {
+        epoch
+            .checked_add_signed(chrono::Duration::days(i64::from(d)))
+            .unwrap_or(epoch)
+    };
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let c = |k: usize| cols[k].get(i).map(str::to_owned);
+        let channel = cols[18]
+            .get(i)
+            .and_then(|t| Channel::ALL.iter().copied().find(|ch| ch.as_str() == t))
+            .unwrap_or_default();
+        out.push(Transaction {
+            tx_id: TxId(tx_id.get(i).unwrap_or_default().to_owned()),
+            evidence_id: EvidenceId(evidence_id.get(i).unwrap_or_default().to_owned()),
+            evidence_path: evidence_path.get(i).unwrap_or_default().to_owned(),
+            locator: locator.get(i).and_then(Locator::parse),
+            source_kind: if source_kind.get(i) == Some("ledger") {
+                SourceKind::Ledger
+            } else {
+                SourceKind::Statement
+            },
+            booking_date: booking.get(i).map_or(epoch, date),
+            value_date: value.get(i).map(date),
+            timestamp: ts
+                .get(i)
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|d| d.naive_utc()),
+            amount: Money(amount.get(i).unwrap_or_default()),
+            amount_exact: c(0),
+            currency: c(1).unwrap_or_default(),
+            account: PartyRef {
+                iban: c(2),
+                account_number: c(3),
+                bank_code: c(4),
+                bic: c(5),
+                name: c(6),
+            },
+            counterparty: PartyRef {
+                iban: c(7),
+                account_number: c(8),
+                bank_code: c(9),
+                bic: c(10),
+                name: c(11),
+            },
+            purpose: c(12),
+            booking_text: c(13),
+            tx_code: c(14),
+            end_to_end_ref: c(15),
+            mandate_ref: c(16),
+            creditor_id: c(17),
+            balance_after: balance.get(i).map(Money),
+            channel,
+            reversal: reversal.get(i).unwrap_or(false),
+            mirror_of: c(19).map(TxId),
+            source_text: c(20).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,5 +518,48 @@ mod tests {
             df.column("payee_name").unwrap().str().unwrap().get(0),
             Some("Muster GmbH")
         );
+    }
+
+    #[test]
+    fn frame_round_trips() {
+        let t = Transaction {
+            tx_id: TxId("0123456789abcdef".into()),
+            evidence_id: EvidenceId("fedcba9876543210".into()),
+            evidence_path: "Bank/a.sta".into(),
+            locator: Some(Locator::Entry {
+                statement: 2,
+                entry: 5,
+                detail: None,
+                line: Some(34),
+            }),
+            source_kind: SourceKind::Ledger,
+            booking_date: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+            value_date: NaiveDate::from_ymd_opt(2026, 1, 2),
+            timestamp: NaiveDate::from_ymd_opt(2025, 12, 31)
+                .unwrap()
+                .and_hms_opt(13, 15, 0),
+            amount: Money(-123_456),
+            amount_exact: Some("-1234.5649".into()),
+            currency: "EUR".into(),
+            account: PartyRef {
+                iban: Some("DE89370400440532013000".into()),
+                name: Some("A".into()),
+                ..Default::default()
+            },
+            counterparty: PartyRef {
+                account_number: Some("532013000".into()),
+                bank_code: Some("37040044".into()),
+                ..Default::default()
+            },
+            purpose: Some("Miete".into()),
+            channel: Channel::StandingOrder,
+            reversal: true,
+            balance_after: Some(Money(5)),
+            mirror_of: Some(TxId("aaaaaaaaaaaaaaaa".into())),
+            source_text: ":61:...".into(),
+            ..Default::default()
+        };
+        let back = from_frame(&to_frame(std::slice::from_ref(&t)).unwrap()).unwrap();
+        assert_eq!(back, vec![t]);
     }
 }

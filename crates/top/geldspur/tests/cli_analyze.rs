@@ -117,3 +117,38 @@ fn a_broken_rule_pack_is_refused() {
         String::from_utf8_lossy(&st.stderr)
     );
 }
+
+#[test]
+fn analyze_from_an_ingest_folder_gives_the_same_findings() {
+    let ingest = tempfile::tempdir().unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_geldspur"))
+        .arg("ingest")
+        .arg(demo())
+        .arg("--out")
+        .arg(ingest.path())
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let from_dir = tempfile::tempdir().unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_geldspur"))
+        .arg("analyze")
+        .arg(ingest.path())
+        .arg("--out")
+        .arg(from_dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let from_evidence = tempfile::tempdir().unwrap();
+    analyze(from_evidence.path());
+    for f in ["findings.json", "parties.csv", "graph.graphml"] {
+        assert!(
+            std::fs::read(from_dir.path().join(f)).unwrap()
+                == std::fs::read(from_evidence.path().join(f)).unwrap(),
+            "{f} differs between analyzing the evidence and its ingest folder"
+        );
+    }
+}
