@@ -170,6 +170,17 @@ struct FileOutcome {
     mappings: Vec<TableMapping>,
 }
 
+impl FileOutcome {
+    /// A file that produced no transactions (skipped, failed, or an archive's own entry).
+    fn only(entry: EvidenceFile) -> Vec<FileOutcome> {
+        vec![FileOutcome {
+            entry,
+            txs: Vec::new(),
+            mappings: Vec::new(),
+        }]
+    }
+}
+
 fn modified_rfc3339(meta: &std::fs::Metadata) -> Option<String> {
     let t = meta.modified().ok()?;
     let dt: gs_types::chrono::DateTime<gs_types::chrono::Utc> = t.into();
@@ -251,83 +262,53 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn process_candidate(&self, cand: &Candidate) -> Vec<FileOutcome> {
+    /// `meta` is the candidate's `symlink_metadata`, read once when the inputs were listed.
+    fn process_candidate(
+        &self,
+        cand: &Candidate,
+        meta: &std::io::Result<std::fs::Metadata>,
+    ) -> Vec<FileOutcome> {
         self.progress.set_current(&cand.rel);
-        let meta = match std::fs::symlink_metadata(&cand.abs) {
+        let meta = match meta {
             Ok(m) => m,
             Err(e) => {
-                return vec![FileOutcome {
-                    entry: entry(
-                        &cand.rel,
-                        0,
-                        None,
-                        String::new(),
-                        failed(format!("cannot read: {e}")),
-                    ),
-                    txs: vec![],
-                    mappings: vec![],
-                }];
+                return FileOutcome::only(entry(
+                    &cand.rel,
+                    0,
+                    None,
+                    String::new(),
+                    failed(format!("cannot read: {e}")),
+                ));
             }
         };
         let size = meta.len();
-        let modified = modified_rfc3339(&meta);
+        let modified = modified_rfc3339(meta);
+        let not_read = |status| {
+            FileOutcome::only(entry(
+                &cand.rel,
+                size,
+                modified.clone(),
+                String::new(),
+                status,
+            ))
+        };
         let outcomes = if meta.file_type().is_symlink() {
-            vec![FileOutcome {
-                entry: entry(
-                    &cand.rel,
-                    size,
-                    modified,
-                    String::new(),
-                    skipped("symbolic link (not followed)"),
-                ),
-                txs: vec![],
-                mappings: vec![],
-            }]
+            not_read(skipped("symbolic link (not followed)"))
         } else if !meta.is_file() {
-            vec![FileOutcome {
-                entry: entry(
-                    &cand.rel,
-                    size,
-                    modified,
-                    String::new(),
-                    skipped("not a regular file"),
-                ),
-                txs: vec![],
-                mappings: vec![],
-            }]
+            not_read(skipped("not a regular file"))
         } else if size > self.opts.max_file_bytes {
-            vec![FileOutcome {
-                entry: entry(
-                    &cand.rel,
-                    size,
-                    modified,
-                    String::new(),
-                    skipped(format!(
-                        "file too large ({size} bytes > limit {})",
-                        self.opts.max_file_bytes
-                    )),
-                ),
-                txs: vec![],
-                mappings: vec![],
-            }]
+            not_read(skipped(format!(
+                "file too large ({size} bytes > limit {})",
+                self.opts.max_file_bytes
+            )))
         } else {
             // std::fs::read opens read-only; evidence is never written.
             match std::fs::read(&cand.abs) {
                 Ok(bytes) => {
                     let sha = sha256_hex(&bytes);
-                    self.process_bytes(&cand.rel, bytes, sha, modified, 0)
+                    self.process_bytes(&cand.rel, bytes, sha, modified.clone(), 0)
                 }
-                Err(e) => vec![FileOutcome {
-                    entry: entry(
-                        &cand.rel,
-                        size,
-                        modified,
-                        String::new(),
-                        failed(format!("cannot read: {e}")),
-                    ),
-                    txs: vec![],
-                    mappings: vec![],
-                }],
+                Err(e) => not_read(failed(format!("cannot read: {e}"))),
             }
         };
         self.progress.file_done(size);
@@ -344,11 +325,7 @@ impl Run<'_> {
     ) -> Vec<FileOutcome> {
         let size = bytes.len() as u64;
         if bytes.is_empty() {
-            return vec![FileOutcome {
-                entry: entry(rel, 0, modified, sha, skipped("empty file")),
-                txs: vec![],
-                mappings: vec![],
-            }];
+            return FileOutcome::only(entry(rel, 0, modified, sha, skipped("empty file")));
         }
         if is_plain_archive(&bytes) {
             return self.process_archive(rel, &bytes, sha, modified, depth);
@@ -367,11 +344,7 @@ impl Run<'_> {
         }
         let Some((_, idx)) = best else {
             let reason = describe_unrecognised(&file.bytes, &file);
-            return vec![FileOutcome {
-                entry: entry(rel, size, modified, sha, skipped(reason)),
-                txs: vec![],
-                mappings: vec![],
-            }];
+            return FileOutcome::only(entry(rel, size, modified, sha, skipped(reason)));
         };
         let importer = &self.importers[idx];
         // The importer gets a per-file handle: rows count for the job and for this file.
@@ -400,20 +373,12 @@ impl Run<'_> {
             }
             Err(IngestError::Cancelled) => {
                 e.status = failed("cancelled");
-                vec![FileOutcome {
-                    entry: e,
-                    txs: vec![],
-                    mappings: vec![],
-                }]
+                FileOutcome::only(e)
             }
             Err(err) => {
                 e.status = failed(err.to_string());
                 e.format = Some(format_label(importer.id()).to_owned());
-                vec![FileOutcome {
-                    entry: e,
-                    txs: vec![],
-                    mappings: vec![],
-                }]
+                FileOutcome::only(e)
             }
         }
     }
@@ -431,21 +396,13 @@ impl Run<'_> {
         archive_entry.format = Some("ZIP archive".to_owned());
         if depth >= 2 {
             archive_entry.status = skipped("archive nested too deeply (more than 2 levels)");
-            return vec![FileOutcome {
-                entry: archive_entry,
-                txs: vec![],
-                mappings: vec![],
-            }];
+            return FileOutcome::only(archive_entry);
         }
         let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
             Ok(z) => z,
             Err(e) => {
                 archive_entry.status = failed(format!("ZIP archive unreadable: {e}"));
-                return vec![FileOutcome {
-                    entry: archive_entry,
-                    txs: vec![],
-                    mappings: vec![],
-                }];
+                return FileOutcome::only(archive_entry);
             }
         };
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
@@ -662,10 +619,11 @@ pub fn ingest(
 ) -> Result<IngestResult> {
     progress.set_stage("scanning");
     let candidates = collect(inputs)?;
-    let total_bytes: u64 = candidates
+    let metas: Vec<std::io::Result<std::fs::Metadata>> = candidates
         .iter()
-        .map(|c| std::fs::metadata(&c.abs).map_or(0, |m| m.len()))
-        .sum();
+        .map(|c| std::fs::symlink_metadata(&c.abs))
+        .collect();
+    let total_bytes: u64 = metas.iter().flatten().map(std::fs::Metadata::len).sum();
     progress.add_files(candidates.len() as u64, total_bytes);
     progress.set_stage("reading");
     let run = Run {
@@ -675,11 +633,12 @@ pub fn ingest(
     };
     let per_file: Vec<Vec<FileOutcome>> = candidates
         .par_iter()
-        .map(|c| {
+        .zip(metas.par_iter())
+        .map(|(c, m)| {
             if progress.is_cancelled() {
                 Vec::new()
             } else {
-                run.process_candidate(c)
+                run.process_candidate(c, m)
             }
         })
         .collect();

@@ -45,18 +45,18 @@ fn slug(s: &str) -> String {
     out
 }
 
-/// Writes the outputs; returns the paths written. The output folder must not be inside the
-/// evidence (callers check); existing files of the same names are replaced.
-pub fn write(result: &IngestResult, out_dir: &Path) -> Result<Vec<PathBuf>> {
+/// Writes the outputs; returns the paths written. `frame` is the canonical frame of
+/// `result.transactions` (built once by the pipeline; callers may have added columns). The
+/// output folder must not be inside the evidence (callers check); existing files of the same
+/// names are replaced.
+pub fn write(result: &IngestResult, frame: &mut DataFrame, out_dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out_dir).map_err(|e| out_err(out_dir, e))?;
     let mut written = Vec::new();
 
-    let mut df =
-        gs_types::schema::to_frame(&result.transactions).map_err(|e| out_err(out_dir, e))?;
     let pq = out_dir.join(TRANSACTIONS_FILE);
     let f = std::fs::File::create(&pq).map_err(|e| out_err(&pq, e))?;
     ParquetWriter::new(f)
-        .finish(&mut df)
+        .finish(frame)
         .map_err(|e| out_err(&pq, e))?;
     written.push(pq);
 

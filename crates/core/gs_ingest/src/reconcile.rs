@@ -63,20 +63,18 @@ fn same_account(a: &Transaction, b: &Transaction) -> bool {
 /// first few breaks.
 pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let rows: Vec<&Transaction> = txs.iter().filter(|t| t.balance_after.is_some()).collect();
-    if rows.len() < 2 {
-        return Vec::new();
-    }
+    // Consecutive rows of one account and currency, with both balances.
+    let pairs_of = || {
+        rows.windows(2).filter_map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let both = a.balance_after.zip(b.balance_after)?;
+            (same_account(a, b) && a.currency == b.currency).then_some((a, b, both))
+        })
+    };
     let mut forward_ok = 0usize;
     let mut backward_ok = 0usize;
     let mut pairs = 0usize;
-    for w in rows.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if !same_account(a, b) || a.currency != b.currency {
-            continue;
-        }
-        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
-            continue;
-        };
+    for (a, b, (ba, bb)) in pairs_of() {
         pairs += 1;
         if ba + b.amount == bb {
             forward_ok += 1;
@@ -91,14 +89,7 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let forward = forward_ok >= backward_ok;
     let mut out = Vec::new();
     let mut breaks = 0usize;
-    for w in rows.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if !same_account(a, b) || a.currency != b.currency {
-            continue;
-        }
-        let (Some(ba), Some(bb)) = (a.balance_after, b.balance_after) else {
-            continue;
-        };
+    for (a, b, (ba, bb)) in pairs_of() {
         let ok = if forward {
             ba + b.amount == bb
         } else {

@@ -133,7 +133,8 @@ fn csv_field(s: &str) -> String {
 /// finding ids and the highest finding score per row), `graph.graphml`, `manifest.json` and the
 /// mappings used. Same inputs → byte-identical files.
 pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut written = gs_ingest::output::write(&out.ingest.ingest, dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+    let mut written = Vec::new();
     let a = &out.analysis;
     let txs = &out.ingest.ingest.transactions;
 
@@ -193,7 +194,7 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::write(&parties_path, csv).map_err(|e| out_err(&parties_path, e))?;
     written.push(parties_path);
 
-    // Canonical frame + analysis columns (overwrites the ingest-only transactions.parquet).
+    // Canonical frame + analysis columns, written once with the manifest and mappings.
     let uid = |id: &gs_graph::resolve::PartyId| {
         a.parties.parties.get(id.0 as usize).map(|p| p.uid.as_str())
     };
@@ -229,11 +230,10 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     for c in extra {
         df.with_column(c).map_err(|e| out_err(dir, e))?;
     }
-    let pq = dir.join(gs_ingest::output::TRANSACTIONS_FILE);
-    let f = std::fs::File::create(&pq).map_err(|e| out_err(&pq, e))?;
-    ParquetWriter::new(f)
-        .finish(&mut df)
-        .map_err(|e| out_err(&pq, e))?;
+    written.splice(
+        0..0,
+        gs_ingest::output::write(&out.ingest.ingest, &mut df, dir)?,
+    );
 
     let gml = dir.join("graph.graphml");
     std::fs::write(&gml, out.graph.to_graphml(&a.parties)).map_err(|e| out_err(&gml, e))?;

@@ -90,10 +90,10 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
         bar.finish_and_clear();
     }
-    let outcome = handle
+    let mut outcome = handle
         .join()
         .map_err(|_| anyhow::anyhow!("the ingest thread crashed"))??;
-    let written = gs_ingest::output::write(&outcome.ingest, &args.out)
+    let written = gs_ingest::output::write(&outcome.ingest, &mut outcome.frame, &args.out)
         .context("writing the outputs failed")?;
     let summary = CaseSummary::of(&outcome.ingest);
 

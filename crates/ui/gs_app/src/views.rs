@@ -550,12 +550,17 @@ fn files_in_flight_ui(ui: &mut egui::Ui, c: &Ctx<'_>, files: &[gs_jobs::FileInFl
 }
 
 fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
-    if let Some(job) = &c.state.job {
-        let files = job.progress.snapshot().in_flight;
-        if !files.is_empty() {
-            files_in_flight_ui(ui, c, &files);
-            ui.separator();
-        }
+    // One snapshot per frame (it locks and copies the in-flight list).
+    let snapshot = c
+        .state
+        .job
+        .as_ref()
+        .map(|job| (job, job.progress.snapshot()));
+    if let Some((_, p)) = &snapshot
+        && !p.in_flight.is_empty()
+    {
+        files_in_flight_ui(ui, c, &p.in_flight);
+        ui.separator();
     }
     ui.horizontal(|ui| {
         let case = &c.state.case;
@@ -582,9 +587,8 @@ fn status_ui(ui: &mut egui::Ui, c: &Ctx<'_>) {
                 c.s.summary_accounts,
             ));
         }
-        if let Some(job) = &c.state.job {
+        if let Some((job, p)) = &snapshot {
             ui.separator();
-            let p = job.progress.snapshot();
             let frac = if p.bytes_total > 0 {
                 p.bytes_done as f32 / p.bytes_total as f32
             } else {
