@@ -15,6 +15,7 @@ fn ingest_to_frame(inputs: &[PathBuf]) -> usize {
     let req = gs_pipeline::Request {
         inputs: inputs.to_vec(),
         ingest: IngestOptions::default(),
+        skip_frame: false,
     };
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     out.frame.height()

@@ -28,6 +28,7 @@ fn main() {
     let req = gs_pipeline::Request {
         inputs: vec![csv],
         ingest: IngestOptions::default(),
+        skip_frame: false,
     };
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     let secs = start.elapsed().as_secs_f64();
@@ -114,6 +115,7 @@ fn cancel_latency(csv: &std::path::Path, ms: u64) {
     let req = gs_pipeline::Request {
         inputs: vec![csv.to_path_buf()],
         ingest: IngestOptions::default(),
+        skip_frame: false,
     };
     let worker = std::thread::Builder::new()
         .name("ingest".into())

@@ -61,6 +61,9 @@ pub struct Request {
     pub inputs: Vec<PathBuf>,
     /// Ingest settings (mappings, limits).
     pub ingest: IngestOptions,
+    /// Leave `Outcome::frame` empty: callers that keep the transactions themselves (the window)
+    /// do not pay for a frame they never read.
+    pub skip_frame: bool,
 }
 
 /// What the pipeline produced.
@@ -68,7 +71,7 @@ pub struct Request {
 pub struct Outcome {
     /// Ingest result: transactions + manifest.
     pub ingest: IngestResult,
-    /// The canonical frame (see docs/SCHEMA.md).
+    /// The canonical frame (see docs/SCHEMA.md); empty when `Request::skip_frame` was set.
     pub frame: DataFrame,
     /// Stages that ran.
     pub stages: Vec<Stage>,
@@ -187,7 +190,11 @@ pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
         return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
     }
     progress.set_stage("frame");
-    let frame = gs_types::schema::to_frame(&ingest.transactions)?;
+    let frame = if req.skip_frame {
+        DataFrame::empty()
+    } else {
+        gs_types::schema::to_frame(&ingest.transactions)?
+    };
     progress.set_stage("done");
     tracing::info!(
         files = ingest.manifest.len(),
@@ -229,6 +236,26 @@ mod tests {
         assert_eq!(out.frame.height(), 0);
         assert_eq!(out.frame.width(), gs_types::schema::COLUMNS.len());
         assert_eq!(CaseSummary::of(&out.ingest).files, 0);
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    #[test]
+    fn skip_frame_keeps_transactions_without_a_frame() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../testdata/demo-case");
+        let req = |skip_frame| Request {
+            inputs: vec![demo.clone()],
+            skip_frame,
+            ..Default::default()
+        };
+        let with = run(&req(false), &Progress::new()).unwrap();
+        let without = run(&req(true), &Progress::new()).unwrap();
+        assert_eq!(with.frame.height(), with.ingest.transactions.len());
+        assert_eq!(without.frame.height(), 0);
+        assert_eq!(without.ingest.transactions, with.ingest.transactions);
     }
 }
 

@@ -59,8 +59,10 @@ impl IngestJob {
         let progress = Progress::new();
         progress.set_wake(wake.clone());
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        // The window keeps the transactions, not a Polars frame.
         let request = gs_pipeline::Request {
             inputs: inputs.clone(),
+            skip_frame: true,
             ..Default::default()
         };
         let p = progress.clone();
