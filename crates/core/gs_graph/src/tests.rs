@@ -142,7 +142,7 @@ fn demo_case_finds_every_injected_typology() {
         g.to_graphml(&a.parties)
             .contains("Freundeskreis Hilfe e.V.")
     );
-    assert!(a.findings.iter().all(|f| f.pack_version == "2026.11-1"));
+    assert!(a.findings.iter().all(|f| f.pack_version == "2026.11-2"));
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Deriving the payment channel from GVC, ISO BkTxCd and booking text.
 //!
+//! Last, a few unambiguous compound words in the purpose or the counterparty name.
+//!
 //! GVC = German "Geschäftsvorfallcode" (DFÜ-Abkommen, Anlage 3); BkTxCd = ISO 20022 bank
 //! transaction code `Domain/Family/SubFamily`. The order is: exact code first, then words of the
 //! booking text, then of the purpose. Unknown stays Unknown: we never guess from amounts.
@@ -122,6 +124,15 @@ pub fn from_text(text: &str) -> Option<Channel> {
 
 /// The channel for a transaction whose importer left it Unknown.
 pub fn derive(tx: &Transaction) -> Channel {
+    match from_code_or_text(tx) {
+        Channel::Unknown => from_purpose_or_name(tx),
+        ch => ch,
+    }
+}
+
+/// The importer's channel, else the code, else the booking text (depends on these only, so
+/// the result can be cached per (code, booking text)).
+pub fn from_code_or_text(tx: &Transaction) -> Channel {
     if tx.channel != Channel::Unknown {
         return tx.channel;
     }
@@ -142,6 +153,33 @@ pub fn derive(tx: &Transaction) -> Channel {
     Channel::Unknown
 }
 
+/// Unambiguous words in the purpose or the counterparty name (some exports, e.g. DKB, put
+/// "Bargeldeinzahlung" in the payer column and leave the booking text generic): only
+/// compound words that cannot describe a transfer ("Einzahlung auf Bausparvertrag" is a
+/// transfer, so the bare word "einzahlung" is not used here).
+pub fn from_purpose_or_name(tx: &Transaction) -> Channel {
+    const STRICT: &[(&str, Channel)] = &[
+        ("bargeldeinzahlung", Channel::CashDeposit),
+        ("bareinzahlung", Channel::CashDeposit),
+        ("bargeldauszahlung", Channel::CashWithdrawal),
+        ("barauszahlung", Channel::CashWithdrawal),
+        ("geldautomat", Channel::CashWithdrawal),
+        ("kartenzahlung", Channel::Card),
+        ("dauerauftrag", Channel::StandingOrder),
+        ("lastschrift", Channel::DirectDebit),
+    ];
+    for text in [tx.purpose.as_deref(), tx.counterparty.name.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        let t = text.to_lowercase();
+        if let Some((_, ch)) = STRICT.iter().find(|(w, _)| t.contains(w)) {
+            return *ch;
+        }
+    }
+    Channel::Unknown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +189,16 @@ mod tests {
         assert_eq!(from_gvc("082"), Some(Channel::CashDeposit));
         assert_eq!(from_gvc("166"), Some(Channel::Transfer));
         assert_eq!(from_gvc("999"), None);
+        let mut t = Transaction {
+            booking_text: Some("Eingang".into()),
+            purpose: Some("Bareinzahlung".into()),
+            ..Default::default()
+        };
+        assert_eq!(derive(&t), Channel::CashDeposit);
+        t.purpose = Some("Einzahlung auf Bausparvertrag".into());
+        assert_eq!(derive(&t), Channel::Unknown);
+        t.counterparty.name = Some("Bargeldeinzahlung".into());
+        assert_eq!(derive(&t), Channel::CashDeposit);
         assert_eq!(
             from_bank_tx_code("PMNT/CNTR/CDPT"),
             Some(Channel::CashDeposit)

@@ -536,9 +536,14 @@ fn finalize(
                 if t.channel != gs_types::Channel::Unknown {
                     return t.channel;
                 }
-                *cache
+                let by_code = *cache
                     .entry((t.tx_code.as_deref(), t.booking_text.as_deref()))
-                    .or_insert_with(|| channel::derive(t))
+                    .or_insert_with(|| channel::from_code_or_text(t));
+                if by_code == gs_types::Channel::Unknown {
+                    channel::from_purpose_or_name(t)
+                } else {
+                    by_code
+                }
             })
             .collect()
     };

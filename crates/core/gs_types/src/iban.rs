@@ -56,6 +56,7 @@ const COUNTRY_LENGTHS: &[(&str, usize)] = &[
     ("HU", 28),
     ("IE", 22),
     ("IQ", 23),
+    ("IR", 26),
     ("IT", 27),
     ("JO", 30),
     ("KZ", 20),

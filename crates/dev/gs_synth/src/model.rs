@@ -294,8 +294,10 @@ pub(crate) const BANKS: &[(&str, &str, &str)] = &[
     ("Volksbank Mittelhessen", "51390000", "VBMHDE5FXXX"),
 ];
 
-/// Countries treated as high-risk payment corridors in this synthetic case.
-pub(crate) const HIGH_RISK: &[&str] = &["TR", "AE", "LB", "PK"];
+/// Countries treated as high-risk payment corridors in this synthetic case: both are on the
+/// shipped lists (`assets/high_risk_countries.toml`, as of 2025-08-05). TR, AE and PK appear as
+/// ordinary family remittances and must not be reported as corridors.
+pub(crate) const HIGH_RISK: &[&str] = &["LB", "IR"];
 
 struct Gen {
     rng: ChaCha8Rng,
@@ -422,6 +424,7 @@ impl Gen {
                 "HABBPKKAXXX",
                 "Bank in PK",
             ),
+            "IR" => (digits(&mut self.rng, 22), "BMJIIRTHXXX", "Bank in IR"),
             "NL" => (
                 format!("{}{}", letters(&mut self.rng, 4), digits(&mut self.rng, 10)),
                 "INGBNL2AXXX",
@@ -1184,29 +1187,31 @@ impl Gen {
             ],
         );
 
-        // --- STR-2: transfers just below 2,500 EUR from the N26 account to an AE account.
-        let ae = self.foreign_person("AE", Role::Foreign);
+        // --- STR-2: cash deposits just below 2,500 EUR (occasional cash) on the DKB account.
         let mut ids = Vec::new();
         let mut d = self.day_in_month(2, 10, 14);
         for _ in 0..5 {
-            let amount = self.rng.random_range(230..=249) * 1_000;
-            let text = ["Rückzahlung Darlehen", "Teilzahlung", "wie besprochen"]
-                .choose(&mut self.rng)
-                .copied()
-                .unwrap_or("Teilzahlung");
-            ids.push(self.transfer_ext(G_N26, d, -amount, ae, text));
+            let amount = self.rng.random_range(226..=249) * 1_000;
+            ids.push(self.book(
+                C_DKB,
+                d,
+                Kind::CashIn,
+                amount,
+                None,
+                "Bareinzahlung".to_owned(),
+            ));
             d = self.after_bdays(d, 1..=2);
         }
         let window = self.window(&ids);
         self.typology(
             "STR-2",
             "structuring",
-            "transfers repeatedly just below 2,500 EUR within days",
-            vec![self.acct_party(G_N26), ae],
+            "cash deposits repeatedly just below 2,500 EUR within days",
+            vec![self.acct_party(C_DKB)],
             ids,
             vec![
                 ("threshold_cents", 250_000.into()),
-                ("band_low_cents", 230_000.into()),
+                ("band_low_cents", 225_000.into()),
                 ("window_days", window.into()),
             ],
         );
@@ -1240,27 +1245,25 @@ impl Gen {
             ],
         );
 
-        // --- STR-4: cash deposits just below 1,000 EUR on the MT940 account.
+        // --- STR-4: money transfers just below 1,000 EUR from the MT940 account to a TR account.
+        let tr_str = self.foreign_person("TR", Role::Foreign);
         let mut ids = Vec::new();
         let mut d = self.day_in_month(1, 2, 6);
         for _ in 0..6 {
-            let amount = self.rng.random_range(90..=99) * 1_000;
-            ids.push(self.book(
-                E_MT940,
-                d,
-                Kind::CashIn,
-                amount,
-                None,
-                "Einzahlung".to_owned(),
-            ));
+            let amount = self.rng.random_range(91..=99) * 1_000;
+            let text = ["Unterstützung", "Familie", "wie besprochen"]
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or("Familie");
+            ids.push(self.transfer_ext(E_MT940, d, -amount, tr_str, text));
             d = self.after_bdays(d, 1..=2);
         }
         let window = self.window(&ids);
         self.typology(
             "STR-4",
             "structuring",
-            "cash deposits repeatedly just below 1,000 EUR within days",
-            vec![self.acct_party(E_MT940)],
+            "money transfers repeatedly just below 1,000 EUR within days",
+            vec![self.acct_party(E_MT940), tr_str],
             ids,
             vec![
                 ("threshold_cents", 100_000.into()),
@@ -1342,9 +1345,9 @@ impl Gen {
             ],
         );
 
-        // --- PT-1: pass-through chain DKB -> ING -> MT940 account -> TR.
+        // --- PT-1: pass-through chain DKB -> ING -> MT940 account -> LB.
         let src = self.de_company();
-        let tr = self.foreign_person("TR", Role::Foreign);
+        let tr = self.foreign_person("LB", Role::Foreign);
         let mut d = self.day_in_month(2, 3, 8);
         let mut amount = self.rng.random_range(75..98) * 10_000;
         let mut ids = vec![self.transfer_ext(C_DKB, d, amount, src, "Rechnung 2025-114 Beratung")];
@@ -1373,9 +1376,9 @@ impl Gen {
             vec![("hops", 4.into()), ("max_hop_business_days", 2.into())],
         );
 
-        // --- PT-2: DKB -> N26 -> PK.
+        // --- PT-2: DKB -> N26 -> IR.
         let src2 = self.de_person(Role::Normal);
-        let pk = self.foreign_person("PK", Role::Foreign);
+        let pk = self.foreign_person("IR", Role::Foreign);
         let mut d = self.day_in_month(4.min(last), 5, 12);
         let mut amount = self.rng.random_range(30..40) * 10_000;
         let mut ids = vec![self.transfer_ext(C_DKB, d, amount, src2, "Auto Verkauf")];
@@ -1657,7 +1660,7 @@ impl Gen {
         self.typology(
             "HRC-1",
             "high_risk_corridor",
-            "transfers to accounts at banks in high-risk payment corridors (TR, AE, LB, PK)",
+            "transfers to accounts at banks in high-risk payment corridors (LB, IR)",
             accts.into_iter().collect(),
             ids,
             vec![("countries", serde_json::json!(HIGH_RISK))],

@@ -242,3 +242,137 @@ fn mirror_pairs_are_linked() {
     // Nothing else is linked: every mirror row belongs to a labelled pair.
     assert_eq!(out.ingest.mirrors, pairs.len(), "no spurious mirrors");
 }
+
+/// Rules expected to report each injected typology of the demo case (by truth id prefix), and
+/// the share of its labelled transactions one finding must cover. MSB / CRY / PRE are context
+/// signals (rule 7 never fires alone): their counterparties must carry the category instead.
+const EXPECTED: &[(&str, &str, f64)] = &[
+    ("STR-", "structuring", 0.8),
+    ("DON-", "small_donors", 0.8),
+    ("PT-", "pass_through", 0.8),
+    ("CYC-", "cycle", 0.8),
+    ("FAN-", "fan_out", 0.8),
+    ("SG-", "scatter_gather", 0.8),
+    ("GS-", "gather_scatter", 0.8),
+    ("HRC-", "corridor", 0.8),
+];
+
+#[test]
+fn every_injected_typology_is_found() {
+    let out = gs_pipeline::analysis::analyze(
+        &gs_pipeline::analysis::AnalyzeRequest {
+            ingest: Request {
+                inputs: vec![root().join("demo-case")],
+                ..Default::default()
+            },
+            rules: None,
+        },
+        &Progress::new(),
+    )
+    .expect("demo analysis");
+    let txs = &out.ingest.ingest.transactions;
+    let a = &out.analysis;
+    let by_key: HashMap<(String, String), usize> =
+        txs.iter().enumerate().map(|(i, t)| (key(t), i)).collect();
+    let by_id: HashMap<&str, usize> = txs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.tx_id.0.as_str(), i))
+        .collect();
+    // a labelled row counts as covered when it or its mirror partner is in the finding
+    let partner = |i: usize| -> Option<usize> {
+        txs[i]
+            .mirror_of
+            .as_ref()
+            .and_then(|m| by_id.get(m.0.as_str()).copied())
+    };
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for typ in truth()["typologies"].as_array().expect("typologies") {
+        let id = typ["id"].as_str().expect("id");
+        let rows: Vec<usize> = typ["transactions"]
+            .as_array()
+            .expect("transactions")
+            .iter()
+            .filter_map(|r| {
+                by_key
+                    .get(&(
+                        r["file"].as_str().unwrap_or_default().to_owned(),
+                        r["locator"].as_str().unwrap_or_default().to_owned(),
+                    ))
+                    .copied()
+            })
+            .filter(|&i| txs[i].source_kind != SourceKind::Ledger)
+            .collect();
+        let Some(&(_, rule, need)) = EXPECTED.iter().find(|(p, ..)| id.starts_with(p)) else {
+            // context typologies: every counterparty of their rows is categorised
+            let uncategorised: Vec<&str> = rows
+                .iter()
+                .flat_map(|&i| [a.parties.tx_payer[i], a.parties.tx_payee[i]])
+                .map(|p| &a.parties.parties[p.idx()])
+                .filter(|p| p.categories.is_empty() && !p.observed)
+                .map(|p| p.display_name.as_str())
+                .collect();
+            report.push(format!("{id}: context, uncategorised {uncategorised:?}"));
+            if !uncategorised.is_empty() {
+                failures.push(format!(
+                    "{id}: counterparties without category {uncategorised:?}"
+                ));
+            }
+            continue;
+        };
+        // union over the rule's findings (the corridor rule reports per account holder and
+        // country; HRC-1 spans several)
+        let mut covered = std::collections::HashSet::new();
+        let mut variants = std::collections::BTreeSet::new();
+        for f in a.findings.iter().filter(|f| f.rule == rule) {
+            let set: std::collections::HashSet<usize> =
+                f.tx_indices.iter().map(|&i| i as usize).collect();
+            for &i in &rows {
+                if set.contains(&i) || partner(i).is_some_and(|j| set.contains(&j)) {
+                    covered.insert(i);
+                    variants.insert(format!("{}/{}", f.rule, f.variant));
+                }
+            }
+        }
+        let best = (
+            covered.len() as f64 / rows.len().max(1) as f64,
+            variants.into_iter().collect::<Vec<_>>().join(", "),
+        );
+        report.push(format!(
+            "{id}: {} rows, coverage {:.2} by {}",
+            rows.len(),
+            best.0,
+            best.1
+        ));
+        if best.0 < need {
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|&i| {
+                    let t = &txs[i];
+                    format!(
+                        "    {} {} {} {:?} {} → {}",
+                        t.evidence_path,
+                        t.booking_date,
+                        t.amount.cents(),
+                        t.channel,
+                        a.parties.parties[a.parties.tx_payer[i].idx()].display_name,
+                        a.parties.parties[a.parties.tx_payee[i].idx()].display_name
+                    )
+                })
+                .collect();
+            failures.push(format!(
+                "{id}: best {rule} coverage {:.2} < {need}\n{}",
+                best.0,
+                rows.join("\n")
+            ));
+        }
+    }
+    println!("{}", report.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n{}",
+        failures.join("\n"),
+        report.join("\n")
+    );
+}

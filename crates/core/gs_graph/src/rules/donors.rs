@@ -1,7 +1,7 @@
 //! Rule 2 — many small donors → one account (crowdfunding-style fan-in).
 //!
-//! Per receiving party: payments of at most `max_amount_eur` (cash excluded: cash has no
-//! payer identity), the `window_days` window with the most distinct payers. Fires when that
+//! Per receiving party: payments of at most `max_amount_eur` on the pack's `channels` (cash
+//! never: cash has no payer identity), the `window_days` window with the most distinct payers. Fires when that
 //! window has ≥ `min_payers` distinct payers and the median payment is ≤ `max_median_eur`.
 //! Then the out-flow from the window's start to `follow_days` after its end is measured:
 //! its share of the collected sum, the part taken as cash and the part sent abroad (payee
@@ -26,6 +26,7 @@ fn for_party(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
         .into_iter()
         .filter(|&i| {
             ctx.cents(i) <= max_amt
+                && ctx.channel_in(i, &prm.channels)
                 && !matches!(
                     ctx.channel(i),
                     Channel::CashDeposit | Channel::CashWithdrawal
@@ -267,6 +268,14 @@ mod tests {
             })
             .collect();
         assert!(run_with(&one, &pack, run).1.is_empty());
+        // 25 small card payments (a shop) or direct debits (a gym) are not donations
+        for ch in [Channel::Card, Channel::DirectDebit] {
+            let mut shop = donors(25, 5_000);
+            for t in &mut shop {
+                t.channel = ch;
+            }
+            assert!(run_with(&shop, &pack, run).1.is_empty(), "{ch:?}");
+        }
         // without out-flow it fires with a lower score
         let (_, f) = run_with(&donors(25, 5_000), &pack, run);
         assert_eq!(f.len(), 1);

@@ -61,7 +61,7 @@ fn fan_out(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
     let v: Vec<u32> = ctx
         .outs(p)
         .into_iter()
-        .filter(|&i| !ctx.special(ctx.payee(i)))
+        .filter(|&i| !ctx.special(ctx.payee(i)) && ctx.channel_in(i, &prm.channels))
         .collect();
     if v.len() < prm.fan_out_min {
         return None;
@@ -108,7 +108,7 @@ fn gather_scatter(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
     let ins: Vec<u32> = ctx
         .ins(p)
         .into_iter()
-        .filter(|&i| !ctx.special(ctx.payer(i)))
+        .filter(|&i| !ctx.special(ctx.payer(i)) && ctx.channel_in(i, &prm.channels))
         .collect();
     if ins.len() < prm.gather_min_in {
         return None;
@@ -123,7 +123,12 @@ fn gather_scatter(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
     let outs: Vec<u32> = ctx
         .outs(p)
         .into_iter()
-        .filter(|&i| !ctx.special(ctx.payee(i)) && ctx.date(i) >= first && ctx.date(i) <= end)
+        .filter(|&i| {
+            !ctx.special(ctx.payee(i))
+                && ctx.channel_in(i, &prm.channels)
+                && ctx.date(i) >= first
+                && ctx.date(i) <= end
+        })
         .collect();
     let payees: BTreeSet<PartyId> = outs.iter().map(|&i| ctx.payee(i)).collect();
     let dout = payees.len();
@@ -179,7 +184,9 @@ fn scatter_gather(ctx: &Ctx<'_>, s: PartyId) -> Vec<Finding> {
     let outs: Vec<u32> = ctx
         .outs(s)
         .into_iter()
-        .filter(|&i| !ctx.special(ctx.payee(i)) && ctx.payee(i) != s)
+        .filter(|&i| {
+            !ctx.special(ctx.payee(i)) && ctx.payee(i) != s && ctx.channel_in(i, &prm.channels)
+        })
         .collect();
     let mids: BTreeSet<PartyId> = outs.iter().map(|&i| ctx.payee(i)).collect();
     if mids.len() < prm.sg_min_intermediaries {
@@ -201,7 +208,12 @@ fn scatter_gather(ctx: &Ctx<'_>, s: PartyId) -> Vec<Finding> {
                 break;
             }
             let t = ctx.payee(t2);
-            if !ctx.usable(t2) || t == s || t == m || ctx.special(t) {
+            if !ctx.usable(t2)
+                || t == s
+                || t == m
+                || ctx.special(t)
+                || !ctx.channel_in(t2, &prm.channels)
+            {
                 continue;
             }
             let e = by_target.entry(t).or_default().entry(m).or_default();

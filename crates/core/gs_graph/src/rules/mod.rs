@@ -82,6 +82,8 @@ pub struct DonorParams {
     pub enabled: bool,
     /// Score weight.
     pub weight: f64,
+    /// Channels of incoming payments that count as gifts.
+    pub channels: Vec<Channel>,
     /// Distinct payers needed.
     pub min_payers: usize,
     /// Largest single payment counted (euros).
@@ -114,6 +116,14 @@ pub struct PassThroughParams {
     pub min_inflow_eur: i64,
     /// Fewest transactions (in + out).
     pub min_transactions: usize,
+    /// Chain variant: days within which an intermediary forwards.
+    pub chain_days: i64,
+    /// Chain variant: smallest forwarded share of the received amount.
+    pub chain_min_share: f64,
+    /// Chain variant: intermediaries needed in a row.
+    pub chain_min_hops: usize,
+    /// Chain variant: smallest first payment (euros).
+    pub chain_min_eur: i64,
 }
 
 /// Rule 4 parameters.
@@ -124,6 +134,8 @@ pub struct FanParams {
     pub enabled: bool,
     /// Score weight.
     pub weight: f64,
+    /// Channels of payments that count.
+    pub channels: Vec<Channel>,
     /// Distinct payees for fan-out.
     pub fan_out_min: usize,
     /// Distinct payers for gather-scatter.
@@ -299,6 +311,14 @@ impl RulePack {
             || self.cycles.min_len > self.cycles.max_len
         {
             return bad("cycles: 2 ≤ min_len ≤ max_len ≤ 6".to_owned());
+        }
+        let pt = &self.pass_through;
+        if pt.chain_min_hops < 1 || pt.chain_days < 0 || !(0.0..=1.0).contains(&pt.chain_min_share)
+        {
+            return bad(
+                "pass_through: chain_min_hops ≥ 1, chain_days ≥ 0, chain_min_share in 0..=1"
+                    .to_owned(),
+            );
         }
         let weights = [
             self.structuring.weight,
@@ -520,6 +540,10 @@ impl Ctx<'_> {
             .map(|v| v.iter().copied().filter(|&i| self.usable(i)).collect())
             .unwrap_or_default()
     }
+    /// Whether the transaction's channel is in `channels` (empty = any).
+    pub fn channel_in(&self, i: u32, channels: &[Channel]) -> bool {
+        channels.is_empty() || channels.contains(&self.channel(i))
+    }
     /// Real (not CASH/UNKNOWN) parties.
     pub fn real_parties(&self) -> Vec<PartyId> {
         (0..self.parties.parties.len() as u32)
@@ -685,7 +709,7 @@ pub(crate) mod tests {
     #[test]
     fn embedded_pack_and_lists_parse() {
         let p = RulePack::parse(DEFAULT_PACK, "default").unwrap();
-        assert_eq!(p.version, "2026.11-1");
+        assert_eq!(p.version, "2026.11-2");
         assert_eq!(p.structuring.bands.len(), 4);
         assert_eq!(p.structuring.bands[0].channels, vec![Channel::CashDeposit]);
         assert!(p.watch_terms.terms.is_empty(), "no built-in watch terms");

@@ -6,6 +6,14 @@
 //! least `min_transactions` transactions, matched share ≥ `min_share` and residual
 //! `max(0, inflow − outflow) / inflow ≤ max_residual_share`.
 //! Score: `weight × (0.5 + 0.5 × (share − min_share) / (1 − min_share))`.
+//!
+//! Chain variant (`variant = "chain"`): every usable transaction of at least `chain_min_eur`
+//! into a real party is followed hop by hop: the intermediary's best forwarding transaction
+//! (within `chain_days`, `chain_min_share`..=100 % of the received amount, not back to the
+//! payer) continues the chain. Maximal chains with ≥ `chain_min_hops` intermediaries fire;
+//! chains that return to a party already in them are cycles and left to the cycle rule.
+//! Work: one binary search and a bounded scan per transaction. Score:
+//! `weight × (0.6 + 0.4 × min(1, (hops − 1) / 3))`; the finding names the intermediaries.
 
 use std::collections::VecDeque;
 
@@ -139,12 +147,155 @@ fn for_party(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
     ))
 }
 
-/// Runs the rule.
+/// Chain variant: the best forwarding step of transaction `t` (payer → x): an outgoing
+/// transaction of x on or after t's date, at most `chain_days` later, between
+/// `chain_min_share` and 100 % of t's amount. Among candidates the one closest in amount
+/// wins, then the earliest in canonical order.
+fn forward(ctx: &Ctx<'_>, t: u32) -> Option<u32> {
+    let prm = &ctx.pack.pass_through;
+    let x = ctx.payee(t);
+    if ctx.special(x) {
+        return None;
+    }
+    let a = ctx.cents(t);
+    let d = ctx.date(t);
+    let lo = (a as f64 * prm.chain_min_share).ceil() as i64;
+    let list = ctx.g.out_tx.get(x.idx())?;
+    let from = list.partition_point(|&i| ctx.date(i) < d);
+    let mut best: Option<(i64, u32, u32)> = None;
+    for &o in list.get(from..)? {
+        if util::days(d, ctx.date(o)) > prm.chain_days {
+            break;
+        }
+        if o == t || !ctx.usable(o) {
+            continue;
+        }
+        let b = ctx.cents(o);
+        let y = ctx.payee(o);
+        if b < lo || b > a || y == x || y == ctx.payer(t) {
+            continue;
+        }
+        let key = (a - b, ctx.rank(o), o);
+        if best.is_none_or(|k| key < k) {
+            best = Some(key);
+        }
+    }
+    best.map(|(_, _, o)| o)
+}
+
+/// Chain variant: follows every sufficiently large transaction hop by hop (see the pack).
+fn chains(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let prm = &ctx.pack.pass_through;
+    let min = prm.chain_min_eur.saturating_mul(100);
+    let n = ctx.txs.len();
+    let next: Vec<Option<u32>> = (0..n as u32)
+        .into_par_iter()
+        .map(|t| {
+            if ctx.usable(t) && ctx.cents(t) >= min && !ctx.special(ctx.payer(t)) {
+                forward(ctx, t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut has_pred = vec![false; n];
+    for o in next.iter().flatten() {
+        if let Some(h) = has_pred.get_mut(*o as usize) {
+            *h = true;
+        }
+    }
+    let mut out = Vec::new();
+    for start in 0..n as u32 {
+        if has_pred[start as usize] || next[start as usize].is_none() {
+            continue;
+        }
+        let mut path = vec![start];
+        let mut seen = vec![ctx.payer(start), ctx.payee(start)];
+        let mut cur = start;
+        let mut closed = false;
+        while let Some(o) = next.get(cur as usize).copied().flatten() {
+            let y = ctx.payee(o);
+            path.push(o);
+            if seen.contains(&y) {
+                closed = true;
+                break;
+            }
+            seen.push(y);
+            cur = o;
+            if path.len() > 16 {
+                break;
+            }
+        }
+        let hops = path.len() - 1;
+        if closed || hops < prm.chain_min_hops {
+            continue;
+        }
+        out.push(chain_finding(ctx, &path));
+    }
+    out
+}
+
+fn chain_finding(ctx: &Ctx<'_>, path: &[u32]) -> Finding {
+    let prm = &ctx.pack.pass_through;
+    let hops = path.len() - 1;
+    let first = path[0];
+    let last = path[hops];
+    let mids: Vec<PartyId> = path[1..].iter().map(|&i| ctx.payer(i)).collect();
+    let mut route: Vec<&str> = vec![ctx.name(ctx.payer(first))];
+    route.extend(path.iter().map(|&i| ctx.name(ctx.payee(i))));
+    let route = route.join(" → ");
+    let (a0, a1) = (ctx.cents(first), ctx.cents(last));
+    let days = util::days(ctx.date(first), ctx.date(last));
+    let max_gap = path
+        .windows(2)
+        .map(|w| util::days(ctx.date(w[0]), ctx.date(w[1])))
+        .max()
+        .unwrap_or(0);
+    let kept = pct(a1 as f64 / a0.max(1) as f64);
+    let score = prm.weight * (0.6 + 0.4 * ((hops as f64 - 1.0) / 3.0).clamp(0.0, 1.0));
+    let de = format!(
+        "{} liefen in {days} Tagen über {hops} Konten weiter: {route}; am Ende kamen {} an ({kept} %), jede Weiterleitung spätestens nach {max_gap} Tagen.",
+        eur_de(a0),
+        eur_de(a1),
+    );
+    let en = format!(
+        "{} passed through {hops} accounts within {days} days: {route}; {} ({kept} %) arrived at the end, each hop within {max_gap} days.",
+        eur_en(a0),
+        eur_en(a1),
+    );
+    let related = vec![ctx.payer(first), ctx.payee(last)];
+    ctx.finding(
+        "pass_through",
+        "chain",
+        score,
+        mids,
+        related,
+        path.to_vec(),
+        vec![
+            ("chain_days", prm.chain_days.to_string()),
+            ("chain_min_share", prm.chain_min_share.to_string()),
+            ("chain_min_hops", prm.chain_min_hops.to_string()),
+            ("chain_min_eur", prm.chain_min_eur.to_string()),
+            ("hops", hops.to_string()),
+            ("first_cents", a0.to_string()),
+            ("last_cents", a1.to_string()),
+            ("days", days.to_string()),
+            ("max_hop_days", max_gap.to_string()),
+        ],
+        de,
+        en,
+    )
+}
+
+/// Runs the rule: the per-account test, then the chain variant.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    ctx.real_parties()
+    let mut f: Vec<Finding> = ctx
+        .real_parties()
         .par_iter()
         .filter_map(|&p| for_party(ctx, p))
-        .collect()
+        .collect();
+    f.extend(chains(ctx));
+    f
 }
 
 #[cfg(test)]
@@ -196,6 +347,107 @@ mod tests {
             "{}",
             f[0].explanation_en
         );
+    }
+
+    const Y: &str = "DE75512108001245126199";
+    const Z: &str = "DE91100000000123456789";
+
+    /// A → X (day 0, 10,000 €), X → Y (day `g1`), Y → Z (day `g1 + g2`), amounts `a1`, `a2`;
+    /// X and Y also have everyday traffic that keeps the per-account test quiet.
+    fn chain(g1: u32, a1: i64, g2: u32, a2: i64) -> Vec<Transaction> {
+        let (a, x, y, z) = (
+            side(Some("Quelle GmbH"), Some(A)),
+            side(Some("Xaver Zwischen"), Some(X)),
+            side(Some("Yvonne Weiter"), Some(Y)),
+            side(Some("Ziel Ltd"), Some(Z)),
+        );
+        let mut v = vec![
+            tx("c0", x.clone(), a, 1_000_000, 20),
+            tx("c1", x.clone(), y.clone(), -a1, 20 + g1),
+            tx("c2", y.clone(), z, -a2, 20 + g1 + g2),
+        ];
+        for k in 0..12u32 {
+            let emp = side(Some("Arbeitgeber AG"), Some(B));
+            v.push(tx(
+                &format!("sx{k}"),
+                x.clone(),
+                emp.clone(),
+                420_000,
+                k * 30,
+            ));
+            v.push(tx(&format!("sy{k}"), y.clone(), emp, 380_000, k * 30 + 1));
+        }
+        v
+    }
+
+    #[test]
+    fn chain_through_busy_accounts_fires() {
+        let (p, f) = run_with(
+            &chain(1, 980_000, 2, 960_000),
+            &RulePack::default_pack(),
+            run,
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        let c = &f[0];
+        assert_eq!(c.variant, "chain");
+        assert_eq!(c.tx_ids, vec!["c0", "c1", "c2"]);
+        let mut names: Vec<&str> = c
+            .parties
+            .iter()
+            .map(|&q| p.get(q).unwrap().display_name.as_str())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, vec!["Xaver Zwischen", "Yvonne Weiter"]);
+        assert_eq!(c.params["hops"], "2");
+        assert!(
+            c.explanation_de.starts_with("10.000 € liefen in 3 Tagen über 2 Konten weiter: Quelle GmbH → Xaver Zwischen → Yvonne Weiter → Ziel Ltd; am Ende kamen 9.600 € an (96 %)"),
+            "{}",
+            c.explanation_de
+        );
+        assert!(
+            c.explanation_en
+                .contains("€10,000 passed through 2 accounts"),
+            "{}",
+            c.explanation_en
+        );
+    }
+
+    #[test]
+    fn chain_near_misses_do_not_fire() {
+        let pack = RulePack::default_pack();
+        // second hop after 5 days (> chain_days = 3)
+        assert!(
+            run_with(&chain(1, 980_000, 5, 960_000), &pack, run)
+                .1
+                .is_empty()
+        );
+        // X forwards only 60 %
+        assert!(
+            run_with(&chain(1, 600_000, 1, 590_000), &pack, run)
+                .1
+                .is_empty()
+        );
+        // X forwards more than it received (not this money)
+        assert!(
+            run_with(&chain(1, 1_200_000, 1, 1_100_000), &pack, run)
+                .1
+                .is_empty()
+        );
+        // one hop only: Y keeps the money
+        let mut one = chain(1, 980_000, 1, 960_000);
+        one.retain(|t| t.tx_id.0 != "c2");
+        assert!(run_with(&one, &pack, run).1.is_empty());
+        // a hop to an earlier date does not continue the chain
+        let mut back = chain(1, 980_000, 1, 960_000);
+        back[2].booking_date = back[0].booking_date - chrono::Days::new(1);
+        assert!(run_with(&back, &pack, run).1.is_empty());
+    }
+
+    #[test]
+    fn chain_back_to_a_member_is_left_to_the_cycle_rule() {
+        let mut v = chain(1, 980_000, 1, 960_000);
+        v[2].counterparty = side(Some("Quelle GmbH"), Some(A));
+        assert!(run_with(&v, &RulePack::default_pack(), run).1.is_empty());
     }
 
     #[test]
