@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod eval;
+
 /// Rows of the big bank CSV (override with `GS_BENCH_ROWS`).
 pub fn csv_rows() -> usize {
     std::env::var("GS_BENCH_ROWS")

@@ -84,6 +84,11 @@ const COUNTRY_LENGTHS: &[(&str, usize)] = &[
     ("TR", 26),
 ];
 
+/// IBAN length of a country (ISO 3166 alpha-2), when it uses IBANs.
+pub fn length_of(cc: &str) -> Option<usize> {
+    country_length(cc)
+}
+
 fn country_length(cc: &str) -> Option<usize> {
     COUNTRY_LENGTHS
         .iter()

@@ -12,6 +12,7 @@
 mod bulk;
 mod case;
 mod docs;
+pub mod ledger;
 mod model;
 mod names;
 mod render;

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::{Ctx, Finding, saturating, window_starts};
@@ -58,11 +59,26 @@ fn sum(ctx: &Ctx<'_>, v: &[u32]) -> i64 {
 
 fn fan_out(ctx: &Ctx<'_>, p: PartyId) -> Option<Finding> {
     let prm = &ctx.pack.fan;
-    let v: Vec<u32> = ctx
+    let mut v: Vec<u32> = ctx
         .outs(p)
         .into_iter()
         .filter(|&i| !ctx.special(ctx.payee(i)) && ctx.channel_in(i, &prm.channels))
         .collect();
+    if prm.fan_out_one_off_only {
+        // recurring payees (payroll, rent, suppliers paid month after month) are not a
+        // distribution: keep payees whose payments from p all lie within one window
+        let mut span: BTreeMap<PartyId, (NaiveDate, NaiveDate)> = BTreeMap::new();
+        for &i in &v {
+            let d = ctx.date(i);
+            let e = span.entry(ctx.payee(i)).or_insert((d, d));
+            e.0 = e.0.min(d);
+            e.1 = e.1.max(d);
+        }
+        v.retain(|&i| {
+            span.get(&ctx.payee(i))
+                .is_some_and(|(a, b)| util::days(*a, *b) <= prm.window_days)
+        });
+    }
     if v.len() < prm.fan_out_min {
         return None;
     }
@@ -208,11 +224,15 @@ fn scatter_gather(ctx: &Ctx<'_>, s: PartyId) -> Vec<Finding> {
                 break;
             }
             let t = ctx.payee(t2);
+            // the intermediary passes on about what it received: a2 in [share·a1, a1/share]
+            let (a1, a2) = (ctx.cents(t1) as f64, ctx.cents(t2) as f64);
             if !ctx.usable(t2)
                 || t == s
                 || t == m
                 || ctx.special(t)
                 || !ctx.channel_in(t2, &prm.channels)
+                || a2 < a1 * prm.sg_min_share
+                || a2 * prm.sg_min_share > a1
             {
                 continue;
             }

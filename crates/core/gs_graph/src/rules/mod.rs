@@ -138,12 +138,17 @@ pub struct FanParams {
     pub channels: Vec<Channel>,
     /// Distinct payees for fan-out.
     pub fan_out_min: usize,
+    /// Fan-out counts only one-off payees (all of p's payments to them within one window).
+    pub fan_out_one_off_only: bool,
     /// Distinct payers for gather-scatter.
     pub gather_min_in: usize,
     /// Distinct payees for gather-scatter.
     pub scatter_min_out: usize,
     /// Intermediaries for scatter-gather.
     pub sg_min_intermediaries: usize,
+    /// Scatter-gather: an intermediary's payment to the target must lie within
+    /// `[share × received, received / share]`.
+    pub sg_min_share: f64,
     /// Window (days).
     pub window_days: i64,
     /// Outgoing transactions scanned per intermediary.
