@@ -272,6 +272,50 @@ pub fn rule_scores(analysis: &Analysis) -> Vec<f64> {
     v
 }
 
+/// Ranking metrics of the score columns of an `analyze` output's `parties.csv` against
+/// AMLSim's account labels (`nodes.csv`: nodeid,isFraud,...). Parties are matched by their
+/// account number (`other_accounts` holds the node id); AMLSim accounts that never transact
+/// are not in `parties.csv` and are not ranked.
+pub fn amlsim_party_metrics(
+    parties_csv: &std::path::Path,
+    nodes_csv: &std::path::Path,
+    columns: &[&str],
+) -> Result<Vec<(String, RankMetrics)>, String> {
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let mut fraud: HashMap<String, bool> = HashMap::new();
+    let mut r = csv::Reader::from_path(nodes_csv).map_err(|e| err(&e))?;
+    for rec in r.records() {
+        let rec = rec.map_err(|e| err(&e))?;
+        fraud.insert(rec.get(0).unwrap_or("").to_owned(), rec.get(1) == Some("1"));
+    }
+    let mut r = csv::Reader::from_path(parties_csv).map_err(|e| err(&e))?;
+    let head = r.headers().map_err(|e| err(&e))?.clone();
+    let pos = |name: &str| head.iter().position(|h| h == name);
+    let acc = pos("other_accounts").ok_or("parties.csv has no other_accounts column")?;
+    let idx: Vec<usize> = columns
+        .iter()
+        .map(|c| pos(c).ok_or(format!("parties.csv has no column {c}")))
+        .collect::<Result<_, _>>()?;
+    let mut labels = Vec::new();
+    let mut scores: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| err(&e))?;
+        let accounts = rec.get(acc).unwrap_or("");
+        let Some(&l) = accounts.split(['|', ';', ' ']).find_map(|a| fraud.get(a)) else {
+            continue;
+        };
+        labels.push(l);
+        for (k, &i) in idx.iter().enumerate() {
+            scores[k].push(rec.get(i).and_then(|v| v.parse().ok()).unwrap_or(0.0));
+        }
+    }
+    Ok(columns
+        .iter()
+        .zip(scores)
+        .map(|(c, s)| ((*c).to_owned(), rank_metrics(&s, &labels)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

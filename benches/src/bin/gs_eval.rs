@@ -15,13 +15,38 @@ use gs_synth::ledger::{LedgerConfig, ledger};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        Some("parties") => {
+            // gs_eval parties <parties.csv> <nodes.csv> [score column...]
+            let (Some(parties), Some(nodes)) = (args.get(1), args.get(2)) else {
+                eprintln!("usage: gs_eval parties <parties.csv> <amlsim nodes.csv> [columns]");
+                std::process::exit(2);
+            };
+            let cols: Vec<&str> = if args.len() > 3 {
+                args[3..].iter().map(String::as_str).collect()
+            } else {
+                vec!["risk_score"]
+            };
+            match eval::amlsim_party_metrics(parties.as_ref(), nodes.as_ref(), &cols) {
+                Ok(rows) => {
+                    for (c, m) in rows {
+                        println!("{c}: {m:?}");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Some("ledger") => {
             let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
             let seed: u64 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(7);
             run_ledger(n, seed);
         }
         _ => {
-            eprintln!("usage: gs_eval ledger <transactions> [seed]");
+            eprintln!(
+                "usage: gs_eval ledger <transactions> [seed] | gs_eval parties <parties.csv> <nodes.csv> [columns]"
+            );
             std::process::exit(2);
         }
     }

@@ -92,7 +92,7 @@ pub fn analyze_with_graph(
         countries: &opts.countries,
     };
     let findings = rules::run_rules(&ctx);
-    let party_scores = score::party_scores(&parties, &findings);
+    let party_scores = score::party_scores(&parties, &findings, pack.score.related_weight);
     let graph = g.summary(&measures);
     let a = Analysis {
         parties,

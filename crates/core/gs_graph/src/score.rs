@@ -1,7 +1,9 @@
 //! Party risk score: a documented, monotone combination of finding scores.
 //!
-//! `risk(p) = 1 − Π (1 − sᵢ)` over the findings that name `p` in [`Finding::parties`]
-//! (not the related parties). Adding a finding or raising a score never lowers the risk.
+//! `risk(p) = 1 − Π (1 − wᵢ·sᵢ)` over the findings that name `p`: `wᵢ = 1` when `p` is in
+//! [`Finding::parties`] (what the finding is about), `wᵢ = related_weight` (pack `[score]`,
+//! default 0.25) when `p` is only in [`Finding::related_parties`] (the donors of a fan-in,
+//! the members of a cycle's flow). Adding a finding or raising a score never lowers the risk.
 //! The product runs over findings in their canonical order (score desc, id), so the float
 //! result is reproducible. Ranking: risk desc, then `uid` asc; rank 1 is the highest.
 
@@ -21,23 +23,33 @@ pub struct PartyScore {
     pub score: f64,
     /// 1-based rank.
     pub rank: u32,
-    /// Number of findings naming the party.
+    /// Number of findings naming the party (as subject or related party).
     pub findings: u32,
     /// Ids of its top findings (at most 3, by score then id).
     pub top_findings: Vec<String>,
 }
 
 /// Scores and ranks all parties (sorted by rank).
-pub fn party_scores(parties: &Parties, findings: &[Finding]) -> Vec<PartyScore> {
+pub fn party_scores(
+    parties: &Parties,
+    findings: &[Finding],
+    related_weight: f64,
+) -> Vec<PartyScore> {
     let n = parties.parties.len();
     let mut keep = vec![1.0f64; n];
     let mut count = vec![0u32; n];
     let mut top: Vec<Vec<String>> = vec![Vec::new(); n];
     // findings arrive sorted (score desc, id); the first three per party are its top reasons
     for f in findings {
-        for p in &f.parties {
+        let rw = related_weight.clamp(0.0, 1.0);
+        let named = f.parties.iter().map(|p| (p, 1.0));
+        let related = f.related_parties.iter().map(|p| (p, rw));
+        for (p, w) in named.chain(related) {
+            if w <= 0.0 {
+                continue;
+            }
             if let Some(k) = keep.get_mut(p.idx()) {
-                *k *= 1.0 - f.score.clamp(0.0, 1.0);
+                *k *= 1.0 - w * f.score.clamp(0.0, 1.0);
                 count[p.idx()] += 1;
                 if top[p.idx()].len() < 3 {
                     top[p.idx()].push(f.id.clone());

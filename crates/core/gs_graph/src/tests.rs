@@ -146,6 +146,31 @@ fn demo_case_finds_every_injected_typology() {
 }
 
 #[test]
+fn related_parties_get_a_share_of_the_score() {
+    let txs = demo_case();
+    let score_of = |related_weight: f64, name: &str| {
+        let mut pack = RulePack::default_pack();
+        pack.score.related_weight = related_weight;
+        let a = analyze(&txs, &pack, &AnalyzeOptions::default());
+        let p = a
+            .parties
+            .parties
+            .iter()
+            .find(|p| p.display_name == name)
+            .unwrap()
+            .id;
+        a.party_scores.iter().find(|s| s.party == p).unwrap().score
+    };
+    // a donor of the flagged collection account: nothing without the share, a part with it
+    assert!(score_of(0.0, "Spender 3").abs() < 1e-12);
+    let donor = score_of(0.25, "Spender 3");
+    let club = score_of(0.25, "Freundeskreis Hilfe e.V.");
+    assert!(donor > 0.05 && donor < club, "donor {donor}, club {club}");
+    // the collection account's own score does not depend on the share
+    assert!((club - score_of(0.0, "Freundeskreis Hilfe e.V.")).abs() < 1e-12);
+}
+
+#[test]
 fn shuffled_input_gives_identical_findings_and_scores() {
     let txs = demo_case();
     let pack = RulePack::default_pack();

@@ -269,6 +269,26 @@ pub struct RulePack {
     pub watch_terms: WatchParams,
     /// Rule 9.
     pub behaviour: BehaviourParams,
+    /// Party risk score.
+    #[serde(default)]
+    pub score: ScoreParams,
+}
+
+/// How findings make the party risk score (see `score.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreParams {
+    /// Share of a finding's score that its related parties (donors of a fan-in, payees of a
+    /// fan-out, members of the flow) receive; the parties the finding is about receive all.
+    pub related_weight: f64,
+}
+
+impl Default for ScoreParams {
+    fn default() -> Self {
+        Self {
+            related_weight: 0.25,
+        }
+    }
 }
 
 const DEFAULT_PACK: &str = include_str!("../../../../../assets/rules/default.toml");
@@ -335,6 +355,9 @@ impl RulePack {
             self.watch_terms.weight,
             self.behaviour.weight,
         ];
+        if !(0.0..=1.0).contains(&self.score.related_weight) {
+            return bad("score.related_weight must lie in 0..=1".to_owned());
+        }
         if weights
             .iter()
             .chain(self.categories.weights.values())
