@@ -6,6 +6,7 @@
 //! plug in after [`Stage::Ingest`].
 
 pub mod analysis;
+pub mod labels;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
