@@ -15,6 +15,10 @@
 //! their everyday traffic) or on new accounts where the typology needs one (collection account,
 //! fan-out payees, donors). See [`KINDS`].
 
+// g / w / d / a / h: generator, world, day, amount, host — the module is a long list of
+// short recipes and reads best with these names.
+#![allow(clippy::many_single_char_names)]
+
 use chrono::NaiveDate;
 use gs_types::{Channel, Iban, Money, PartyRef, SourceKind, Transaction, TxId};
 use rand::seq::IndexedRandom;
@@ -436,12 +440,11 @@ fn inject(
     // typologies start after 120 days (the behaviour rule needs history) and end 30 days early
     let span = days.saturating_sub(160).max(1);
     let mut host = |g: &mut Gen| -> Acct {
-        match hosts.next() {
-            Some(h) => w.persons[h].clone(),
-            None => {
-                let name = g.person_name();
-                g.de_acct(name)
-            }
+        if let Some(h) = hosts.next() {
+            w.persons[h].clone()
+        } else {
+            let name = g.person_name();
+            g.de_acct(name)
         }
     };
     for k in 0..g.cfg.instances {
