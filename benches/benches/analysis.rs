@@ -1,6 +1,9 @@
 //! Resolution + graph + measures + all rules on the generator's ledger at three sizes.
 //! `cargo bench -p gs_benches --bench analysis`; sizes via `GS_BENCH_LEDGER=10000,100000,1000000`.
 
+// criterion_group! generates undocumented pub items.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use gs_graph::{AnalyzeOptions, RulePack};
 use gs_synth::ledger::{LedgerConfig, ledger};

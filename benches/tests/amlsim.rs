@@ -49,6 +49,8 @@ fn amlsim_party_ranking_by_rules() {
                 ..Default::default()
             },
             rules: pack.clone(),
+            model: None,
+            labels: gs_model::Labels::default(),
         };
         req.ingest.ingest.mappings.push(mapping.clone());
         let out = analyze(&req, &Progress::new()).expect("analysis");

@@ -38,6 +38,38 @@ fn main() {
                 }
             }
         }
+        Some("model-ledger") => {
+            let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
+            let seed: u64 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(7);
+            let l = ledger(&LedgerConfig::for_transactions(n, seed));
+            let a = gs_graph::analyze(
+                &l.transactions,
+                &RulePack::default_pack(),
+                &AnalyzeOptions::default(),
+            );
+            let accounts: HashSet<String> = l
+                .instances
+                .iter()
+                .flat_map(|i| i.accounts.iter().cloned())
+                .collect();
+            let truth = eval::party_labels(&a, &accounts);
+            model_table(&l.transactions, &a, &truth);
+        }
+        Some("model-amlsim") => {
+            // gs_eval model-amlsim <extracted 20K_fanin200cycle200 dir> [rules.toml]
+            let Some(dir) = args.get(1).map(std::path::PathBuf::from) else {
+                eprintln!(
+                    "usage: gs_eval model-amlsim <dir with transactions.csv and nodes.csv> [rules.toml]"
+                );
+                std::process::exit(2);
+            };
+            let (txs, a) = amlsim_analysis(&dir, args.get(2).map(std::path::PathBuf::from));
+            let truth = eval::amlsim_truth(&a, &dir.join("nodes.csv")).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(1)
+            });
+            model_table(&txs, &a, &truth);
+        }
         Some("ledger") => {
             let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
             let seed: u64 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(7);
@@ -50,6 +82,49 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+fn model_table(txs: &[gs_types::Transaction], a: &gs_graph::Analysis, truth: &[bool]) {
+    let opts = gs_model::ModelOptions {
+        device: gs_model::DeviceChoice::Cpu,
+        ..gs_model::ModelOptions::default()
+    };
+    let t = Instant::now();
+    let m = gs_model::run(txs, a, &gs_model::Labels::default(), &opts).expect("model");
+    println!(
+        "model on {} transactions: {:.2} s ({:?}); peak RSS {:.0} MB",
+        txs.len(),
+        t.elapsed().as_secs_f64(),
+        m.card.seconds,
+        gs_benches::peak_rss_bytes().unwrap_or(0) as f64 / 1e6
+    );
+    match eval::model_variants(txs, a, truth, &opts) {
+        Ok(rows) => println!("\n{}", eval::variants_markdown(&rows)),
+        Err(e) => eprintln!("{e}"),
+    }
+}
+
+fn amlsim_analysis(
+    dir: &std::path::Path,
+    rules: Option<std::path::PathBuf>,
+) -> (Vec<gs_types::Transaction>, gs_graph::Analysis) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("docs/examples/amlsim_20k.mapping.toml"))
+        .expect("mapping");
+    let mapping = gs_ingest::TableMapping::from_toml_str(&text).expect("mapping parses");
+    let mut req = gs_pipeline::Request {
+        inputs: vec![dir.join("transactions.csv")],
+        ..Default::default()
+    };
+    req.ingest.mappings.push(mapping);
+    req.skip_frame = true;
+    let out = gs_pipeline::run(&req, &gs_jobs::Progress::new()).expect("ingest");
+    let pack = match rules {
+        Some(p) => RulePack::load(&p).expect("rule pack"),
+        None => RulePack::default_pack(),
+    };
+    let a = gs_graph::analyze(&out.ingest.transactions, &pack, &AnalyzeOptions::default());
+    (out.ingest.transactions, a)
 }
 
 fn run_ledger(n: usize, seed: u64) {

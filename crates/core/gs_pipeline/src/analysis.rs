@@ -18,6 +18,10 @@ pub struct AnalyzeRequest {
     pub ingest: Request,
     /// Rule pack file (`--rules FILE`); the embedded default pack when `None`.
     pub rules: Option<PathBuf>,
+    /// Anomaly model parameters; `None` skips the model stage (rules only).
+    pub model: Option<gs_model::ModelOptions>,
+    /// Investigator decisions for the model's supervised head.
+    pub labels: gs_model::Labels,
 }
 
 /// Ingest + analysis results.
@@ -28,6 +32,8 @@ pub struct AnalyzeOutcome {
     pub analysis: Analysis,
     /// The payment graph.
     pub graph: TxGraph,
+    /// Model scores, explanations, fused party risk and model card (when the stage ran).
+    pub model: Option<gs_model::ModelOutput>,
 }
 
 /// Runs ingest and the analysis stages.
@@ -53,11 +59,26 @@ pub fn analyze(req: &AnalyzeRequest, progress: &Progress) -> Result<AnalyzeOutco
         &AnalyzeOptions::default(),
     );
     ingest.stages.extend([Stage::Graph, Stage::Rules]);
+    let model = match &req.model {
+        Some(opts) => {
+            if progress.is_cancelled() {
+                return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
+            }
+            progress.set_stage("model");
+            tracing::info!(seed = opts.seed, device = ?opts.device, "model started");
+            let out = gs_model::run(&ingest.ingest.transactions, &analysis, &req.labels, opts)
+                .map_err(|e| PipelineError::Model(e.to_string()))?;
+            ingest.stages.push(Stage::Model);
+            Some(out)
+        }
+        None => None,
+    };
     progress.set_stage("done");
     Ok(AnalyzeOutcome {
         ingest,
         analysis,
         graph,
+        model,
     })
 }
 
@@ -129,9 +150,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Writes `findings.json`, `parties.csv`, `transactions.parquet` (canonical frame + party ids,
-/// finding ids and the highest finding score per row), `graph.graphml`, `manifest.json` and the
-/// mappings used. Same inputs → byte-identical files.
+/// Writes `findings.json`, `parties.csv` (ranked by the fused score when the model ran),
+/// `transactions.parquet` (canonical frame + party ids, finding ids, the highest finding score
+/// per row and, with the model, `model_score` and its explanations), `graph.graphml`,
+/// `manifest.json`, the mappings used and, with the model, `model_card.json` and
+/// `model.safetensors`. Same inputs and settings → byte-identical files.
 pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
     let mut written = Vec::new();
@@ -154,10 +177,20 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     written.push(findings_path);
 
     let parties_path = dir.join("parties.csv");
-    let mut csv = String::from(
-        "rank,party_id,display_name,kind,ibans,other_accounts,categories,risk_score,findings,top_reasons_de,top_reasons_en\n",
-    );
-    for s in &a.party_scores {
+    let model = out.model.as_ref();
+    let mut csv = String::from(if model.is_some() {
+        "rank,party_id,display_name,kind,ibans,other_accounts,categories,risk_score,model_score,fused_score,rule_rank,findings,top_reasons_de,top_reasons_en\n"
+    } else {
+        "rank,party_id,display_name,kind,ibans,other_accounts,categories,risk_score,findings,top_reasons_de,top_reasons_en\n"
+    });
+    // with the model, parties are ranked by the fused score (ties: rule rank)
+    let mut order: Vec<&gs_graph::PartyScore> = a.party_scores.iter().collect();
+    if let Some(m) = model {
+        let fused =
+            |s: &gs_graph::PartyScore| m.party_fused.get(s.party.idx()).copied().unwrap_or(0.0);
+        order.sort_by(|x, y| fused(y).total_cmp(&fused(x)).then(x.rank.cmp(&y.rank)));
+    }
+    for (pos, s) in order.into_iter().enumerate() {
         let Some(p) = a.parties.parties.get(s.party.0 as usize) else {
             continue;
         };
@@ -175,21 +208,41 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
                 .collect::<Vec<_>>()
                 .join(" | ")
         };
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{:.6},{},{},{}",
-            s.rank,
+        let ident = [
             csv_field(&p.uid),
             csv_field(&p.display_name),
             csv_field(&format!("{:?}", p.kind).to_lowercase()),
             csv_field(&p.ibans.join(" ")),
             csv_field(&p.other_accounts.join(" ")),
             csv_field(&p.categories.join(" ")),
-            s.score,
-            s.findings,
-            csv_field(&reasons(true)),
-            csv_field(&reasons(false)),
-        );
+        ]
+        .join(",");
+        let _ = match model {
+            Some(m) => writeln!(
+                csv,
+                "{},{ident},{:.6},{:.6},{:.6},{},{},{},{}",
+                pos + 1,
+                s.score,
+                m.party_model_score
+                    .get(s.party.idx())
+                    .copied()
+                    .unwrap_or(0.0),
+                m.party_fused.get(s.party.idx()).copied().unwrap_or(0.0),
+                s.rank,
+                s.findings,
+                csv_field(&reasons(true)),
+                csv_field(&reasons(false)),
+            ),
+            None => writeln!(
+                csv,
+                "{},{ident},{:.6},{},{},{}",
+                s.rank,
+                s.score,
+                s.findings,
+                csv_field(&reasons(true)),
+                csv_field(&reasons(false)),
+            ),
+        };
     }
     std::fs::write(&parties_path, csv).map_err(|e| out_err(&parties_path, e))?;
     written.push(parties_path);
@@ -230,6 +283,24 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     for c in extra {
         df.with_column(c).map_err(|e| out_err(dir, e))?;
     }
+    if let Some(m) = model {
+        fn text(v: &[String]) -> Vec<Option<&str>> {
+            v.iter()
+                .map(|s| (!s.is_empty()).then_some(s.as_str()))
+                .collect()
+        }
+        let cols = [
+            Column::new(
+                "model_score".into(),
+                m.tx_score.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+            ),
+            Column::new("model_explanation_de".into(), text(&m.tx_explanation_de)),
+            Column::new("model_explanation_en".into(), text(&m.tx_explanation_en)),
+        ];
+        for c in cols {
+            df.with_column(c).map_err(|e| out_err(dir, e))?;
+        }
+    }
     written.splice(
         0..0,
         gs_ingest::output::write(&out.ingest.ingest, &mut df, dir)?,
@@ -238,5 +309,8 @@ pub fn write(out: &AnalyzeOutcome, dir: &Path) -> Result<Vec<PathBuf>> {
     let gml = dir.join("graph.graphml");
     std::fs::write(&gml, out.graph.to_graphml(&a.parties)).map_err(|e| out_err(&gml, e))?;
     written.push(gml);
+    if let Some(m) = model {
+        written.extend(gs_model::write(m, dir).map_err(|e| out_err(dir, e))?);
+    }
     Ok(written)
 }

@@ -32,6 +32,9 @@ pub enum PipelineError {
     /// Writing outputs failed.
     #[error("cannot write output: {0}")]
     Output(String),
+    /// The model stage failed (e.g. CUDA requested but not available).
+    #[error("model stage failed: {0}")]
+    Model(String),
     /// The output folder lies inside the evidence.
     #[error("output folder is inside the evidence; evidence folders are never written: {0}")]
     OutputInsideEvidence(String),
@@ -49,7 +52,7 @@ pub enum Stage {
     Graph,
     /// Typology rules and party scores (gs_graph).
     Rules,
-    /// Anomaly model (not built yet).
+    /// Anomaly model (gs_model).
     Model,
     /// Ranked findings (not built yet).
     Findings,

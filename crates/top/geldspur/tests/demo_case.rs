@@ -266,6 +266,8 @@ fn every_injected_typology_is_found() {
                 ..Default::default()
             },
             rules: None,
+            model: None,
+            labels: gs_model::Labels::default(),
         },
         &Progress::new(),
     )
