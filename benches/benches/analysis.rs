@@ -9,10 +9,10 @@ use gs_graph::{AnalyzeOptions, RulePack};
 use gs_synth::ledger::{LedgerConfig, ledger};
 
 fn sizes() -> Vec<usize> {
-    std::env::var("GS_BENCH_LEDGER")
-        .ok()
-        .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
+    std::env::var("GS_BENCH_LEDGER").ok().map_or_else(
+        || vec![10_000, 100_000, 1_000_000],
+        |v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+    )
 }
 
 fn bench(c: &mut Criterion) {

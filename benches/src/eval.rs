@@ -3,6 +3,7 @@
 //! ROC-AUC, PR-AUC) for party scores against party labels (generator, AMLSim).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 
 use gs_graph::{Analysis, Finding};
 use gs_synth::ledger::{KINDS, Ledger};
@@ -153,8 +154,9 @@ pub fn typology_markdown(rows: &[TypologyRow]) -> String {
         "| typology | rule | instances | found | recall | findings | on injected | precision |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} | {} | {} | {:.2} |\n",
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.2} | {} | {} | {:.2} |",
             r.kind,
             r.rule,
             r.instances,
@@ -163,7 +165,7 @@ pub fn typology_markdown(rows: &[TypologyRow]) -> String {
             r.findings,
             r.true_findings,
             r.precision
-        ));
+        );
     }
     s
 }
@@ -191,6 +193,7 @@ pub struct RankMetrics {
 
 /// Ranks by score descending (ties by input order, so equal scores are not rewarded) and
 /// measures against `labels`.
+#[allow(clippy::many_single_char_names)] // n, k, i, j, r: the textbook names of these sums
 pub fn rank_metrics(scores: &[f64], labels: &[bool]) -> RankMetrics {
     let n = scores.len().min(labels.len());
     let mut order: Vec<usize> = (0..n).collect();
@@ -223,7 +226,7 @@ pub fn rank_metrics(scores: &[f64], labels: &[bool]) -> RankMetrics {
     let mut i = 0;
     while i < n {
         let mut j = i;
-        while j + 1 < n && scores[asc[j + 1]] == scores[asc[i]] {
+        while j + 1 < n && scores[asc[j + 1]].total_cmp(&scores[asc[i]]).is_eq() {
             j += 1;
         }
         let r = (i + j) as f64 / 2.0 + 1.0;
@@ -252,7 +255,10 @@ pub fn rank_metrics(scores: &[f64], labels: &[bool]) -> RankMetrics {
 }
 
 /// Labels per party of an analysis: a party is positive when one of its IBANs is in `accounts`.
-pub fn party_labels(analysis: &Analysis, accounts: &HashSet<String>) -> Vec<bool> {
+pub fn party_labels<S: std::hash::BuildHasher>(
+    analysis: &Analysis,
+    accounts: &HashSet<String, S>,
+) -> Vec<bool> {
     analysis
         .parties
         .parties
@@ -455,8 +461,9 @@ pub fn variants_markdown(rows: &[VariantRow]) -> String {
     );
     for r in rows {
         let m = &r.metrics;
-        s.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             r.variant,
             m.n,
             m.positives,
@@ -465,7 +472,7 @@ pub fn variants_markdown(rows: &[VariantRow]) -> String {
             m.recall_top5,
             m.roc_auc,
             m.pr_auc
-        ));
+        );
     }
     s
 }
@@ -500,7 +507,7 @@ mod tests {
         let m = rank_metrics(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]);
         assert_eq!(m.positives, 2);
         assert!((m.precision_at_k - 0.5).abs() < 1e-12);
-        assert!((m.pr_auc - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert!((m.pr_auc - f64::midpoint(1.0, 2.0 / 3.0)).abs() < 1e-12);
         assert!((m.roc_auc - 0.75).abs() < 1e-12);
         // all tied: AUC 0.5
         let m = rank_metrics(&[0.0; 4], &[true, false, true, false]);

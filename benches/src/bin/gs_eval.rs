@@ -5,6 +5,9 @@
 //! recall/precision table and the findings per rule that touch no injected transaction.
 //! Run in release for timings: `cargo run --release -p gs_benches --bin gs_eval -- ledger 1000000`.
 
+// n, t, l, a, m: size, timer, ledger, analysis, metrics — a measuring script.
+#![allow(clippy::many_single_char_names)]
+
 use std::collections::HashSet;
 use std::time::Instant;
 
