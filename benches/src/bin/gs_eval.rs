@@ -45,11 +45,7 @@ fn main() {
             let n: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(10_000);
             let seed: u64 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(7);
             let l = ledger(&LedgerConfig::for_transactions(n, seed));
-            let a = gs_graph::analyze(
-                &l.transactions,
-                &RulePack::default_pack(),
-                &AnalyzeOptions::default(),
-            );
+            let a = gs_graph::analyze(&l.transactions, &pack(), &AnalyzeOptions::default());
             let accounts: HashSet<String> = l
                 .instances
                 .iter()
@@ -87,6 +83,18 @@ fn main() {
     }
 }
 
+/// The default pack; `GS_EVAL_RELATED_WEIGHT=x` overrides `[score] related_weight`.
+fn pack() -> RulePack {
+    let mut p = RulePack::default_pack();
+    if let Some(w) = std::env::var("GS_EVAL_RELATED_WEIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        p.score.related_weight = w;
+    }
+    p
+}
+
 fn model_table(txs: &[gs_types::Transaction], a: &gs_graph::Analysis, truth: &[bool]) {
     let opts = gs_model::ModelOptions {
         device: gs_model::DeviceChoice::Cpu,
@@ -100,6 +108,17 @@ fn model_table(txs: &[gs_types::Transaction], a: &gs_graph::Analysis, truth: &[b
         t.elapsed().as_secs_f64(),
         m.card.seconds,
         gs_benches::peak_rss_bytes().unwrap_or(0) as f64 / 1e6
+    );
+    let t = Instant::now();
+    let again = gs_model::score(txs, a, &m.weights, gs_model::DeviceChoice::Cpu).expect("score");
+    let s = t.elapsed().as_secs_f64();
+    let feat = m.card.seconds.get("features").copied().unwrap_or(0.0);
+    println!(
+        "score with saved weights (features + forward): {s:.2} s = {:.0} rows/s; forward without features ≈ {:.2} s = {:.0} rows/s; identical to run: {}",
+        txs.len() as f64 / s,
+        (s - feat).max(1e-9),
+        txs.len() as f64 / (s - feat).max(1e-9),
+        again == m.tx_score
     );
     match eval::model_variants(txs, a, truth, &opts) {
         Ok(rows) => println!("\n{}", eval::variants_markdown(&rows)),
@@ -134,7 +153,7 @@ fn run_ledger(n: usize, seed: u64) {
     let t = Instant::now();
     let l = ledger(&LedgerConfig::for_transactions(n, seed));
     let t_gen = t.elapsed().as_secs_f64();
-    let pack = RulePack::default_pack();
+    let pack = pack();
     let opts = AnalyzeOptions::default();
     let t = Instant::now();
     let a = gs_graph::analyze(&l.transactions, &pack, &opts);

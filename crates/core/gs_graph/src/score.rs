@@ -1,9 +1,11 @@
 //! Party risk score: a documented, monotone combination of finding scores.
 //!
-//! `risk(p) = 1 − Π (1 − wᵢ·sᵢ)` over the findings that name `p`: `wᵢ = 1` when `p` is in
-//! [`Finding::parties`] (what the finding is about), `wᵢ = related_weight` (pack `[score]`,
-//! default 0.25) when `p` is only in [`Finding::related_parties`] (the donors of a fan-in,
-//! the members of a cycle's flow). Adding a finding or raising a score never lowers the risk.
+//! `risk(p) = 1 − (1 − r) · Π (1 − sᵢ)`: the product over the findings about `p` (`p` in
+//! [`Finding::parties`]); `r = related_weight × max sⱼ` over the findings `p` only takes part in
+//! ([`Finding::related_parties`]: the donors of a fan-in, the payees of a fan-out), pack
+//! `[score]`, default 0.25 — taking part lifts a party above the uninvolved but never above
+//! `related_weight`, however many findings it appears in. Adding a finding or raising a
+//! score never lowers the risk.
 //! The product runs over findings in their canonical order (score desc, id), so the float
 //! result is reproducible. Ranking: risk desc, then `uid` asc; rank 1 is the highest.
 
@@ -37,25 +39,38 @@ pub fn party_scores(
 ) -> Vec<PartyScore> {
     let n = parties.parties.len();
     let mut keep = vec![1.0f64; n];
+    let mut related_max = vec![0.0f64; n];
     let mut count = vec![0u32; n];
     let mut top: Vec<Vec<String>> = vec![Vec::new(); n];
+    let rw = related_weight.clamp(0.0, 1.0);
     // findings arrive sorted (score desc, id); the first three per party are its top reasons
     for f in findings {
-        let rw = related_weight.clamp(0.0, 1.0);
-        let named = f.parties.iter().map(|p| (p, 1.0));
-        let related = f.related_parties.iter().map(|p| (p, rw));
-        for (p, w) in named.chain(related) {
-            if w <= 0.0 {
-                continue;
-            }
+        let sc = f.score.clamp(0.0, 1.0);
+        for p in &f.parties {
             if let Some(k) = keep.get_mut(p.idx()) {
-                *k *= 1.0 - w * f.score.clamp(0.0, 1.0);
+                *k *= 1.0 - sc;
                 count[p.idx()] += 1;
                 if top[p.idx()].len() < 3 {
                     top[p.idx()].push(f.id.clone());
                 }
             }
         }
+        if rw <= 0.0 {
+            continue;
+        }
+        for p in &f.related_parties {
+            if let Some(r) = related_max.get_mut(p.idx()) {
+                *r = r.max(rw * sc);
+                count[p.idx()] += 1;
+                if top[p.idx()].len() < 3 {
+                    top[p.idx()].push(f.id.clone());
+                }
+            }
+        }
+    }
+    // own findings combine; taking part adds at most `related_weight` (the best one counts)
+    for (k, r) in keep.iter_mut().zip(&related_max) {
+        *k *= 1.0 - r;
     }
     let mut out: Vec<PartyScore> = parties
         .parties
