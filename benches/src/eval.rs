@@ -367,9 +367,10 @@ fn subset(scores: &[f64], labels: &[bool], keep: &[bool]) -> RankMetrics {
 }
 
 /// Rules only, model only, fused, fused after 20 / 100 simulated investigator decisions, and
-/// the amount z-score baseline. The simulated investigator reviews the top-ranked unlabelled
-/// parties of the fused ranking and labels them with the truth; label variants (and the
-/// "fused, same parties" line next to each) are measured on the parties left unlabelled.
+/// the amount z-score baseline. The simulated investigator reviews the top k/2 of the fused
+/// ranking and a systematic sample of k/2 of the rest, and labels them with the truth; label
+/// variants (and the "fused, same parties" line next to each) are measured on the parties left
+/// unlabelled.
 pub fn model_variants(
     txs: &[gs_types::Transaction],
     analysis: &Analysis,
@@ -423,7 +424,17 @@ pub fn model_variants(
             .then(x.cmp(&y))
     });
     for k in [20usize, 100] {
-        let reviewed: Vec<usize> = order.iter().take(k).copied().collect();
+        // the investigator reviews the top k/2 of the ranking and, for quality control, a
+        // systematic sample of k/2 from the rest (so both suspicious and cleared decisions exist)
+        let half = k / 2;
+        let rest = &order[half.min(order.len())..];
+        let step = (rest.len() / half.max(1)).max(1);
+        let reviewed: Vec<usize> = order
+            .iter()
+            .take(half)
+            .chain(rest.iter().step_by(step).take(k - half))
+            .copied()
+            .collect();
         let mut labels = gs_model::Labels::default();
         for &p in &reviewed {
             labels
