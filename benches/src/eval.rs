@@ -53,8 +53,8 @@ fn matches(f: &Finding, rule: &str, variant: Option<&str>) -> bool {
     f.rule == rule && variant.is_none_or(|v| f.variant == v)
 }
 
-/// Per-typology recall and precision of the rules on a generated ledger.
-pub fn typology_table(ledger: &Ledger, analysis: &Analysis) -> Vec<TypologyRow> {
+/// Row index per tx id, and the rows of all injected instances.
+fn injected_rows(ledger: &Ledger) -> (HashMap<&str, u32>, HashSet<u32>) {
     let idx: HashMap<&str, u32> = ledger
         .transactions
         .iter()
@@ -67,6 +67,12 @@ pub fn typology_table(ledger: &Ledger, analysis: &Analysis) -> Vec<TypologyRow> 
         .flat_map(|i| i.tx_ids.iter())
         .filter_map(|t| idx.get(t.as_str()).copied())
         .collect();
+    (idx, injected)
+}
+
+/// Per-typology recall and precision of the rules on a generated ledger.
+pub fn typology_table(ledger: &Ledger, analysis: &Analysis) -> Vec<TypologyRow> {
+    let (idx, injected) = injected_rows(ledger);
     KINDS
         .iter()
         .map(|&kind| {
@@ -120,18 +126,7 @@ pub fn false_findings_by_rule(
     ledger: &Ledger,
     analysis: &Analysis,
 ) -> BTreeMap<String, (usize, usize)> {
-    let idx: HashMap<&str, u32> = ledger
-        .transactions
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.tx_id.0.as_str(), i as u32))
-        .collect();
-    let injected: HashSet<u32> = ledger
-        .instances
-        .iter()
-        .flat_map(|i| i.tx_ids.iter())
-        .filter_map(|t| idx.get(t.as_str()).copied())
-        .collect();
+    let (_, injected) = injected_rows(ledger);
     let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for f in &analysis.findings {
         let key = if f.variant.is_empty() || f.rule == "corridor" || f.rule == "cycle" {
