@@ -1,15 +1,19 @@
-//! Feature extraction: one row per scored transaction and one row per party, computed in plain
-//! Rust over date-sorted per-party vectors (the crate docs say why not Polars).
+//! Feature extraction: one row per scored transaction and one row per party, written as Polars
+//! lazy expressions (group statistics, `over` windows, rolling sums by date, first-distinct
+//! flags, joins for the party columns and one round of message passing). Only the FIFO
+//! pass-through share is a plain Rust scan (a queue; no expression states it).
 //!
 //! Canonical row order: booking date, then `tx_id`, then input index. Everything that depends
 //! on "before" (first payment to a payee, windows, gaps) uses this order, so the matrix does not
 //! depend on the order of the input slice.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use gs_graph::{Analysis, PartyKind};
-use gs_types::chrono::{Datelike, NaiveDate, Timelike};
+use gs_types::chrono::{Datelike, NaiveDate};
 use gs_types::{Channel, PartyRef, Transaction};
+use polars::prelude::*;
+use polars::series::ops::NullBehavior;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -117,22 +121,22 @@ features! {
             "channel is a direct debit";
         ch_other: Flag, "Kanal sonstiges", "channel other",
             "channel is a fee or unknown";
-        payer_out_1d: LogCount, "Zahlungen des Kontos am selben Tag davor", "account's payments earlier the same day",
-            "ln(1 + payer's outgoing transactions earlier on the same day)";
-        payer_out_7d: LogCount, "Zahlungen des Kontos in den 7 Tagen davor", "account's payments in the 7 days before",
-            "ln(1 + payer's outgoing transactions in the 7 days up to this one)";
-        payer_out_30d: LogCount, "Zahlungen des Kontos in den 30 Tagen davor", "account's payments in the 30 days before",
-            "ln(1 + payer's outgoing transactions in the 30 days up to this one)";
-        payer_outvol_30d: LogEuros, "Abflüsse des Kontos in den 30 Tagen davor", "account's outflow in the 30 days before",
-            "ln(1 + payer's outgoing euros in the 30 days up to this one)";
-        payee_in_1d: LogCount, "Eingänge beim Empfänger am selben Tag davor", "payee's receipts earlier the same day",
-            "ln(1 + payee's incoming transactions earlier on the same day)";
-        payee_in_7d: LogCount, "Eingänge beim Empfänger in den 7 Tagen davor", "payee's receipts in the 7 days before",
-            "ln(1 + payee's incoming transactions in the 7 days up to this one)";
-        payee_in_30d: LogCount, "Eingänge beim Empfänger in den 30 Tagen davor", "payee's receipts in the 30 days before",
-            "ln(1 + payee's incoming transactions in the 30 days up to this one)";
-        payee_invol_30d: LogEuros, "Zuflüsse beim Empfänger in den 30 Tagen davor", "payee's inflow in the 30 days before",
-            "ln(1 + payee's incoming euros in the 30 days up to this one)";
+        payer_out_1d: LogCount, "weitere Zahlungen des Kontos am selben Tag", "account's other payments the same day",
+            "ln(1 + payer's other outgoing transactions on the same day)";
+        payer_out_7d: LogCount, "weitere Zahlungen des Kontos in den 7 Tagen bis zu diesem Tag", "account's other payments in the 7 days up to this day",
+            "ln(1 + payer's other outgoing transactions dated in the 7 days ending on this one's day)";
+        payer_out_30d: LogCount, "weitere Zahlungen des Kontos in den 30 Tagen bis zu diesem Tag", "account's other payments in the 30 days up to this day",
+            "ln(1 + payer's other outgoing transactions dated in the 30 days ending on this one's day)";
+        payer_outvol_30d: LogEuros, "Abflüsse des Kontos in den 30 Tagen bis zu diesem Tag", "account's outflow in the 30 days up to this day",
+            "ln(1 + payer's other outgoing euros dated in the 30 days ending on this one's day)";
+        payee_in_1d: LogCount, "weitere Eingänge beim Empfänger am selben Tag", "payee's other receipts the same day",
+            "ln(1 + payee's other incoming transactions on the same day)";
+        payee_in_7d: LogCount, "weitere Eingänge beim Empfänger in den 7 Tagen bis zu diesem Tag", "payee's other receipts in the 7 days up to this day",
+            "ln(1 + payee's other incoming transactions dated in the 7 days ending on this one's day)";
+        payee_in_30d: LogCount, "weitere Eingänge beim Empfänger in den 30 Tagen bis zu diesem Tag", "payee's other receipts in the 30 days up to this day",
+            "ln(1 + payee's other incoming transactions dated in the 30 days ending on this one's day)";
+        payee_invol_30d: LogEuros, "Zuflüsse beim Empfänger in den 30 Tagen bis zu diesem Tag", "payee's inflow in the 30 days up to this day",
+            "ln(1 + payee's other incoming euros dated in the 30 days ending on this one's day)";
         payer_counterparties: LogCount, "Gegenparteien des Kontos", "account's counterparties",
             "ln(1 + payer's distinct payers + distinct payees), from the graph measures";
         payee_counterparties: LogCount, "Gegenparteien des Empfängers", "payee's counterparties",
@@ -235,34 +239,13 @@ pub const DP: usize = PARTY_FEATURES.len();
 /// The thresholds of [`F::below_threshold`], in euros.
 pub(crate) const THRESHOLDS_EUR: [f64; 4] = [1_000.0, 2_500.0, 10_000.0, 15_000.0];
 
-/// Per-party statistics: inputs of the rows and of the explanations.
+/// Per-party statistics the explanations quote.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PartyStats {
     /// Median outgoing amount (cents, lower median).
     pub med_out: Vec<i64>,
     /// Median incoming amount (cents).
     pub med_in: Vec<i64>,
-    /// Mean and standard deviation of ln(euros) of outgoing amounts (sd 0 with < 3).
-    pub log_out: Vec<(f64, f64)>,
-    /// Same for incoming amounts.
-    pub log_in: Vec<(f64, f64)>,
-    /// ln(1 + distinct counterparties).
-    pub degree: Vec<f32>,
-    pub cash_share: Vec<f32>,
-    pub pass: Vec<f32>,
-    pub burst: Vec<f32>,
-    pub in_cycle: Vec<bool>,
-    pub nb_in_pass: Vec<f32>,
-    pub nb_in_cash: Vec<f32>,
-    pub nb_out_pass: Vec<f32>,
-    pub nb_out_cash: Vec<f32>,
-    pub nb_pass_max: Vec<f32>,
-    pub nb_degree: Vec<f32>,
-    /// Scored transactions in + out.
-    pub tx_count: Vec<u32>,
-    /// Volume out / in (cents).
-    pub vol_out: Vec<i64>,
-    pub vol_in: Vec<i64>,
 }
 
 /// The feature matrices of a case.
@@ -285,40 +268,9 @@ pub fn scored(t: &Transaction) -> bool {
     t.mirror_of.is_none() && !t.reversal && t.amount.cents() != 0
 }
 
-fn ln1p(x: f64) -> f32 {
-    x.max(0.0).ln_1p() as f32
-}
-
-fn flag(b: bool) -> f32 {
-    f32::from(u8::from(b))
-}
-
-fn day_number(d: NaiveDate) -> i64 {
-    i64::from(d.num_days_from_ce())
-}
-
-/// Lower median (a value that occurred).
-fn median(v: &mut [i64]) -> i64 {
-    if v.is_empty() {
-        return 0;
-    }
-    v.sort_unstable();
-    v[(v.len() - 1) / 2]
-}
-
-/// Mean and population sd of ln(euros); sd = 0 below 3 values.
-fn log_moments(cents: &[i64]) -> (f64, f64) {
-    if cents.is_empty() {
-        return (0.0, 0.0);
-    }
-    let n = cents.len() as f64;
-    let logs = cents.iter().map(|&c| (c as f64 / 100.0).max(0.0).ln_1p());
-    let mean = logs.clone().sum::<f64>() / n;
-    if cents.len() < 3 {
-        return (mean, 0.0);
-    }
-    let var = logs.map(|l| (l - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
+/// Days since 1970-01-01 (Polars' `Date`).
+fn epoch_days(d: NaiveDate) -> i32 {
+    d.num_days_from_ce() - 719_163
 }
 
 /// A side's account country: IBAN prefix, else BIC country.
@@ -332,58 +284,26 @@ pub(crate) fn ref_country(r: &PartyRef) -> Option<&str> {
     r.bic.as_deref().and_then(gs_types::iban::bic_country)
 }
 
-/// Per-party transaction lists (indices into `txs`, canonical order) with day numbers and
-/// prefix sums of cents for O(log n) windows.
-struct Lists {
-    idx: Vec<Vec<u32>>,
-    day: Vec<Vec<i64>>,
-    prefix: Vec<Vec<i64>>,
+/// A two-letter country as a number (for a compact Polars column).
+fn country_code(c: &str) -> Option<u32> {
+    let b = c.as_bytes();
+    (b.len() == 2).then(|| u32::from(b[0]) << 8 | u32::from(b[1]))
 }
 
-impl Lists {
-    fn new(np: usize) -> Self {
-        Self {
-            idx: vec![Vec::new(); np],
-            day: vec![Vec::new(); np],
-            prefix: vec![vec![0]; np],
-        }
-    }
-
-    fn push(&mut self, p: usize, i: u32, day: i64, cents: i64) {
-        let Some(list) = self.idx.get_mut(p) else {
-            return;
-        };
-        list.push(i);
-        self.day[p].push(day);
-        let last = self.prefix[p].last().copied().unwrap_or(0);
-        self.prefix[p].push(last.saturating_add(cents));
-    }
-
-    /// Entries at positions `< k` of party `p` within `window_days` of position `k`'s day
-    /// (window 1 = the same day), and their volume in cents.
-    fn window_before(&self, p: usize, k: usize, window_days: i64) -> (usize, i64) {
-        let days = &self.day[p];
-        let Some(&d) = days.get(k) else {
-            return (0, 0);
-        };
-        let from = d - window_days + 1;
-        let lo = days[..k].partition_point(|&x| x < from);
-        (k - lo, self.prefix[p][k] - self.prefix[p][lo])
-    }
-}
-
-/// FIFO pass-through share within 7 days and burstiness of one party.
-fn flow_stats(txs: &[Transaction], ins: &[u32], outs: &[u32]) -> (f32, f32) {
+/// FIFO pass-through share within 7 days of one party: each outflow consumes the oldest
+/// inflows of the last 7 days (inflows before outflows on the same day). A sequential scan
+/// with a queue, which Polars expressions cannot state; the only party column computed in
+/// plain Rust.
+fn pass_through(txs: &[Transaction], ins: &[u32], outs: &[u32]) -> f32 {
     let cents = |i: u32| txs[i as usize].amount.cents().saturating_abs();
-    let date = |i: u32| txs[i as usize].booking_date;
-    // inflows before outflows on the same day: money received in the morning can leave
-    let mut ev: Vec<(i64, bool, u32)> = ins
+    let day = |i: u32| epoch_days(txs[i as usize].booking_date);
+    let mut ev: Vec<(i32, bool, u32)> = ins
         .iter()
-        .map(|&i| (day_number(date(i)), false, i))
-        .chain(outs.iter().map(|&i| (day_number(date(i)), true, i)))
+        .map(|&i| (day(i), false, i))
+        .chain(outs.iter().map(|&i| (day(i), true, i)))
         .collect();
     ev.sort_unstable();
-    let mut queue: VecDeque<(i64, i64)> = VecDeque::new();
+    let mut queue: VecDeque<(i32, i64)> = VecDeque::new();
     let (mut matched, mut inflow) = (0i64, 0i64);
     for &(d, is_out, i) in &ev {
         if !is_out {
@@ -406,53 +326,21 @@ fn flow_stats(txs: &[Transaction], ins: &[u32], outs: &[u32]) -> (f32, f32) {
             }
         }
     }
-    let pass = if inflow > 0 {
+    if inflow > 0 {
         (matched as f64 / inflow as f64) as f32
     } else {
         0.0
-    };
-    let gaps: Vec<f64> = ev.windows(2).map(|w| (w[1].0 - w[0].0) as f64).collect();
-    let burst = if gaps.len() >= 2 {
-        let mu = gaps.iter().sum::<f64>() / gaps.len() as f64;
-        let var = gaps.iter().map(|g| (g - mu).powi(2)).sum::<f64>() / gaps.len() as f64;
-        let sd = var.sqrt();
-        if sd + mu > 0.0 {
-            ((sd - mu) / (sd + mu)) as f32
-        } else {
-            // every booking on the same day: as bursty as it gets
-            1.0
-        }
-    } else {
-        0.0
-    };
-    (pass, burst)
+    }
 }
 
-/// One party's statistics, before message passing.
-struct Per {
-    med_out: i64,
-    med_in: i64,
-    log_out: (f64, f64),
-    log_in: (f64, f64),
-    vol_out: i64,
-    vol_in: i64,
-    cash: f32,
-    pass: f32,
-    burst: f32,
-}
-
-/// Computes the transaction and party feature matrices.
-pub fn extract(txs: &[Transaction], a: &Analysis) -> Features {
+/// Computes the transaction and party feature matrices: the inputs (party ids from the
+/// resolution, amounts, dates, channels, account countries, graph measures, FIFO
+/// pass-through) go into two Polars frames, every feature is a Polars expression over them
+/// (see [`pl_features`]), and the result is copied into row-major matrices for candle.
+pub fn extract(txs: &[Transaction], a: &Analysis) -> Result<Features, PolarsError> {
     let np = a.parties.parties.len();
     let payer = |i: u32| a.parties.tx_payer[i as usize].idx();
     let payee = |i: u32| a.parties.tx_payee[i as usize].idx();
-    let cents = |i: u32| txs[i as usize].amount.cents().saturating_abs();
-    let is_cash = |i: u32| {
-        matches!(
-            txs[i as usize].channel,
-            Channel::CashDeposit | Channel::CashWithdrawal
-        )
-    };
     let mut order: Vec<u32> = (0..txs.len() as u32)
         .filter(|&i| scored(&txs[i as usize]))
         .collect();
@@ -463,18 +351,15 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Features {
             .then_with(|| tx.tx_id.0.cmp(&ty.tx_id.0))
             .then(x.cmp(&y))
     });
-    let mut outs = Lists::new(np);
-    let mut ins = Lists::new(np);
-    // position of each transaction in its payer's out-list and its payee's in-list
-    let mut pos_out = vec![0u32; txs.len()];
-    let mut pos_in = vec![0u32; txs.len()];
+    let mut outs: Vec<Vec<u32>> = vec![Vec::new(); np];
+    let mut ins: Vec<Vec<u32>> = vec![Vec::new(); np];
     for &i in &order {
-        let d = day_number(txs[i as usize].booking_date);
-        let (p, q) = (payer(i), payee(i));
-        pos_out[i as usize] = outs.idx.get(p).map_or(0, Vec::len) as u32;
-        outs.push(p, i, d, cents(i));
-        pos_in[i as usize] = ins.idx.get(q).map_or(0, Vec::len) as u32;
-        ins.push(q, i, d, cents(i));
+        if let Some(v) = outs.get_mut(payer(i)) {
+            v.push(i);
+        }
+        if let Some(v) = ins.get_mut(payee(i)) {
+            v.push(i);
+        }
     }
     let special: Vec<bool> = a
         .parties
@@ -482,139 +367,18 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Features {
         .iter()
         .map(|p| matches!(p.kind, PartyKind::Cash | PartyKind::Unknown))
         .collect();
-
-    // party statistics (each closure is sequential; collect keeps the order)
-    let per: Vec<Per> = (0..np)
+    let pass: Vec<f32> = (0..np)
         .into_par_iter()
-        .map(|p| {
-            let mut o: Vec<i64> = outs.idx[p].iter().map(|&i| cents(i)).collect();
-            let mut n: Vec<i64> = ins.idx[p].iter().map(|&i| cents(i)).collect();
-            let (vol_out, vol_in) = (
-                o.iter().fold(0i64, |s, &c| s.saturating_add(c)),
-                n.iter().fold(0i64, |s, &c| s.saturating_add(c)),
-            );
-            let cash = outs.idx[p]
-                .iter()
-                .chain(&ins.idx[p])
-                .filter(|&&i| is_cash(i))
-                .fold(0i64, |s, &i| s.saturating_add(cents(i)));
-            let total = vol_out.saturating_add(vol_in).max(1);
-            let (log_out, log_in) = (log_moments(&o), log_moments(&n));
-            let (pass, burst) = flow_stats(txs, &ins.idx[p], &outs.idx[p]);
-            Per {
-                med_out: median(&mut o),
-                med_in: median(&mut n),
-                log_out,
-                log_in,
-                vol_out,
-                vol_in,
-                cash: (cash as f64 / total as f64) as f32,
-                pass,
-                burst,
-            }
-        })
+        .map(|p| pass_through(txs, &ins[p], &outs[p]))
         .collect();
-    let mut st = PartyStats {
-        med_out: per.iter().map(|x| x.med_out).collect(),
-        med_in: per.iter().map(|x| x.med_in).collect(),
-        log_out: per.iter().map(|x| x.log_out).collect(),
-        log_in: per.iter().map(|x| x.log_in).collect(),
-        vol_out: per.iter().map(|x| x.vol_out).collect(),
-        vol_in: per.iter().map(|x| x.vol_in).collect(),
-        cash_share: per.iter().map(|x| x.cash).collect(),
-        pass: per.iter().map(|x| x.pass).collect(),
-        burst: per.iter().map(|x| x.burst).collect(),
-        degree: (0..np)
-            .map(|p| {
-                a.measures
-                    .get(p)
-                    .map_or(0.0, |m| ln1p(f64::from(m.in_degree + m.out_degree)))
-            })
-            .collect(),
-        in_cycle: vec![false; np],
-        tx_count: (0..np)
-            .map(|p| (outs.idx[p].len() + ins.idx[p].len()) as u32)
-            .collect(),
-        ..PartyStats::default()
-    };
+    let mut in_cycle = vec![false; np];
     for f in a.findings.iter().filter(|f| f.rule == "cycle") {
         for p in &f.parties {
-            if let Some(c) = st.in_cycle.get_mut(p.idx()) {
+            if let Some(c) = in_cycle.get_mut(p.idx()) {
                 *c = true;
             }
         }
     }
-    // pseudo-parties aggregate unrelated people: their party features carry no signal
-    for p in (0..np).filter(|&p| special[p]) {
-        st.cash_share[p] = 0.0;
-        st.pass[p] = 0.0;
-        st.burst[p] = 0.0;
-        st.degree[p] = 0.0;
-    }
-    // one round of message passing over the directed graph, both directions
-    let nb: Vec<[f32; 6]> = (0..np)
-        .into_par_iter()
-        .map(|p| {
-            let mut senders: Vec<usize> = ins.idx[p]
-                .iter()
-                .map(|&i| payer(i))
-                .filter(|&c| c != p && !special[c])
-                .collect();
-            let mut payees: Vec<usize> = outs.idx[p]
-                .iter()
-                .map(|&i| payee(i))
-                .filter(|&c| c != p && !special[c])
-                .collect();
-            senders.sort_unstable();
-            senders.dedup();
-            payees.sort_unstable();
-            payees.dedup();
-            let mean = |v: &[usize], f: &[f32]| {
-                if v.is_empty() {
-                    0.0
-                } else {
-                    v.iter().map(|&c| f[c]).sum::<f32>() / v.len() as f32
-                }
-            };
-            let mut all: Vec<usize> = senders.iter().chain(&payees).copied().collect();
-            all.sort_unstable();
-            all.dedup();
-            [
-                mean(&senders, &st.pass),
-                mean(&senders, &st.cash_share),
-                mean(&payees, &st.pass),
-                mean(&payees, &st.cash_share),
-                all.iter().map(|&c| st.pass[c]).fold(0.0f32, f32::max),
-                mean(&all, &st.degree),
-            ]
-        })
-        .collect();
-    st.nb_in_pass = nb.iter().map(|v| v[0]).collect();
-    st.nb_in_cash = nb.iter().map(|v| v[1]).collect();
-    st.nb_out_pass = nb.iter().map(|v| v[2]).collect();
-    st.nb_out_cash = nb.iter().map(|v| v[3]).collect();
-    st.nb_pass_max = nb.iter().map(|v| v[4]).collect();
-    st.nb_degree = nb.iter().map(|v| v[5]).collect();
-
-    // first payment payer → payee, in canonical order
-    let mut seen_pairs: HashSet<(usize, usize)> = HashSet::new();
-    let mut is_new = vec![false; txs.len()];
-    for &i in &order {
-        is_new[i as usize] = seen_pairs.insert((payer(i), payee(i)));
-    }
-    let n_parties = np.max(1) as f64;
-    let graph = |p: usize| -> (f32, f32, f32) {
-        if special.get(p).copied().unwrap_or(true) {
-            return (0.0, 0.0, 0.0);
-        }
-        a.measures.get(p).map_or((0.0, 0.0, 0.0), |m| {
-            (
-                ln1p(m.pagerank * n_parties),
-                ln1p(m.betweenness),
-                ln1p(f64::from(m.core)),
-            )
-        })
-    };
     let country = |p: usize| -> Option<&str> {
         a.parties
             .parties
@@ -622,144 +386,530 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Features {
             .and_then(|x| x.account_countries.first())
             .map(String::as_str)
     };
-    let mut x = vec![0.0f32; order.len() * D];
-    x.par_chunks_mut(D)
-        .zip(order.par_iter())
-        .for_each(|(r, &i)| {
-            let t = &txs[i as usize];
-            let (pi, qi) = (payer(i), payee(i));
-            let c = cents(i);
-            let eur = c as f64 / 100.0;
-            r[F::log_amount as usize] = ln1p(eur);
-            r[F::amount_vs_payer as usize] =
-                ((eur + 1.0) / (st.med_out[pi] as f64 / 100.0 + 1.0)).ln() as f32;
-            r[F::amount_vs_payee as usize] =
-                ((eur + 1.0) / (st.med_in[qi] as f64 / 100.0 + 1.0)).ln() as f32;
-            let z = |(mean, sd): (f64, f64)| {
-                if sd > 1e-9 {
-                    ((eur.ln_1p() - mean) / sd) as f32
-                } else {
-                    0.0
-                }
-            };
-            r[F::amount_z_payer as usize] = z(st.log_out[pi]);
-            r[F::amount_z_payee as usize] = z(st.log_in[qi]);
-            r[F::roundness as usize] = trailing_decimal_zeros(c).min(8) as f32;
-            r[F::below_threshold as usize] = below_threshold(eur);
-            let wd = f64::from(t.booking_date.weekday().num_days_from_monday());
-            r[F::weekday_sin as usize] = (std::f64::consts::TAU * wd / 7.0).sin() as f32;
-            r[F::weekday_cos as usize] = (std::f64::consts::TAU * wd / 7.0).cos() as f32;
-            if let Some(ts) = t.timestamp {
-                let h = f64::from(ts.hour()) + f64::from(ts.minute()) / 60.0;
-                r[F::hour_sin as usize] = (std::f64::consts::TAU * h / 24.0).sin() as f32;
-                r[F::hour_cos as usize] = (std::f64::consts::TAU * h / 24.0).cos() as f32;
-            }
-            let ko = pos_out[i as usize] as usize;
-            let ki = pos_in[i as usize] as usize;
-            let gap = if ko > 0 {
-                outs.day[pi][ko] - outs.day[pi][ko - 1]
-            } else {
-                365
-            };
-            r[F::log_days_since_prev as usize] = ln1p(gap as f64);
-            r[F::new_counterparty as usize] = flag(is_new[i as usize]);
-            let (pref, qref) = t.payer_payee();
-            let pc = ref_country(pref).or_else(|| country(pi));
-            let qc = ref_country(qref).or_else(|| country(qi));
-            r[F::cross_border as usize] = flag(matches!((pc, qc), (Some(x), Some(y)) if x != y));
-            let ch = match t.channel {
-                Channel::CashDeposit | Channel::CashWithdrawal => F::ch_cash,
-                Channel::Transfer | Channel::StandingOrder => F::ch_transfer,
-                Channel::Card => F::ch_card,
-                Channel::DirectDebit => F::ch_debit,
-                Channel::Fee | Channel::Unknown => F::ch_other,
-            };
-            r[ch as usize] = 1.0;
-            r[F::payer_out_1d as usize] = ln1p(outs.window_before(pi, ko, 1).0 as f64);
-            r[F::payer_out_7d as usize] = ln1p(outs.window_before(pi, ko, 7).0 as f64);
-            let (n30, v30) = outs.window_before(pi, ko, 30);
-            r[F::payer_out_30d as usize] = ln1p(n30 as f64);
-            r[F::payer_outvol_30d as usize] = ln1p(v30 as f64 / 100.0);
-            r[F::payee_in_1d as usize] = ln1p(ins.window_before(qi, ki, 1).0 as f64);
-            r[F::payee_in_7d as usize] = ln1p(ins.window_before(qi, ki, 7).0 as f64);
-            let (n30, v30) = ins.window_before(qi, ki, 30);
-            r[F::payee_in_30d as usize] = ln1p(n30 as f64);
-            r[F::payee_invol_30d as usize] = ln1p(v30 as f64 / 100.0);
-            r[F::payer_counterparties as usize] = st.degree[pi];
-            r[F::payee_counterparties as usize] = st.degree[qi];
-            r[F::payer_cash_share as usize] = st.cash_share[pi];
-            r[F::payee_cash_share as usize] = st.cash_share[qi];
-            r[F::payer_pass_through as usize] = st.pass[pi];
-            r[F::payee_pass_through as usize] = st.pass[qi];
-            r[F::payer_burstiness as usize] = st.burst[pi];
-            r[F::payee_burstiness as usize] = st.burst[qi];
-            r[F::payer_in_cycle as usize] = flag(st.in_cycle[pi]);
-            r[F::payee_in_cycle as usize] = flag(st.in_cycle[qi]);
-            let (gp, gq) = (graph(pi), graph(qi));
-            r[F::payer_pagerank as usize] = gp.0;
-            r[F::payee_pagerank as usize] = gq.0;
-            r[F::payer_betweenness as usize] = gp.1;
-            r[F::payee_betweenness as usize] = gq.1;
-            r[F::payer_core as usize] = gp.2;
-            r[F::payee_core as usize] = gq.2;
-            r[F::payer_nb_in_pass as usize] = st.nb_in_pass[pi];
-            r[F::payer_nb_in_cash as usize] = st.nb_in_cash[pi];
-            r[F::payee_nb_out_pass as usize] = st.nb_out_pass[qi];
-            r[F::payee_nb_out_cash as usize] = st.nb_out_cash[qi];
-            r[F::payer_nb_pass_max as usize] = st.nb_pass_max[pi];
-            r[F::payee_nb_pass_max as usize] = st.nb_pass_max[qi];
-            r[F::payer_nb_degree as usize] = st.nb_degree[pi];
-            r[F::payee_nb_degree as usize] = st.nb_degree[qi];
-            for v in r.iter_mut() {
-                if !v.is_finite() {
-                    *v = 0.0;
-                }
-            }
-        });
 
-    // party rows
+    // transaction inputs, canonical order
+    let n = order.len();
+    let tx_col = |name: &str, f: &(dyn Fn(&Transaction, u32) -> Option<i64> + Sync)| {
+        Column::new(
+            name.into(),
+            order
+                .par_iter()
+                .map(|&i| f(&txs[i as usize], i))
+                .collect::<Vec<Option<i64>>>(),
+        )
+    };
+    let tx_in = DataFrame::new(
+        n,
+        vec![
+            tx_col("payer", &|_, i| Some(payer(i) as i64)),
+            tx_col("payee", &|_, i| Some(payee(i) as i64)),
+            tx_col("cents", &|t, _| Some(t.amount.cents())),
+            tx_col("date", &|t, _| Some(i64::from(epoch_days(t.booking_date))))
+                .cast(&DataType::Int32)?
+                .cast(&DataType::Date)?,
+            tx_col("ts", &|t, _| {
+                t.timestamp.map(|ts| ts.and_utc().timestamp_millis())
+            })
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
+            tx_col("chan", &|t, _| {
+                Some(match t.channel {
+                    Channel::CashDeposit | Channel::CashWithdrawal => 0,
+                    Channel::Transfer | Channel::StandingOrder => 1,
+                    Channel::Card => 2,
+                    Channel::DirectDebit => 3,
+                    Channel::Fee | Channel::Unknown => 4,
+                })
+            }),
+            tx_col("payer_cc", &|t, i| {
+                ref_country(t.payer_payee().0)
+                    .or_else(|| country(payer(i)))
+                    .and_then(country_code)
+                    .map(i64::from)
+            }),
+            tx_col("payee_cc", &|t, i| {
+                ref_country(t.payer_payee().1)
+                    .or_else(|| country(payee(i)))
+                    .and_then(country_code)
+                    .map(i64::from)
+            }),
+        ],
+    )?;
+    // party inputs: what the graph crate measured, cycle membership, FIFO pass-through
+    let m = |p: usize| a.measures.get(p);
+    let n_parties = np.max(1) as f64;
+    let party_in = DataFrame::new(
+        np,
+        vec![
+            Column::new("party".into(), (0..np as i64).collect::<Vec<_>>()),
+            Column::new("special".into(), special.clone()),
+            Column::new("in_cycle".into(), in_cycle),
+            Column::new("pass".into(), pass),
+            Column::new(
+                "out_deg".into(),
+                (0..np)
+                    .map(|p| m(p).map_or(0, |m| i64::from(m.out_degree)))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "in_deg".into(),
+                (0..np)
+                    .map(|p| m(p).map_or(0, |m| i64::from(m.in_degree)))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "pagerank_n".into(),
+                (0..np)
+                    .map(|p| m(p).map_or(0.0, |m| m.pagerank * n_parties))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "betweenness".into(),
+                (0..np)
+                    .map(|p| m(p).map_or(0.0, |m| m.betweenness))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "kcore".into(),
+                (0..np)
+                    .map(|p| m(p).map_or(0, |m| i64::from(m.core)))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )?;
+    let (tx_frame, party_frame) = pl_features(tx_in.lazy(), party_in.lazy())?;
+
+    // row-major matrices
+    let columns = |df: &DataFrame, defs: &[FeatureDef]| -> Result<Vec<Vec<f32>>, PolarsError> {
+        defs.iter()
+            .map(|f| {
+                let c = df.column(f.name)?.cast(&DataType::Float32)?;
+                Ok(c.f32()?
+                    .iter()
+                    .map(|v| v.filter(|x| x.is_finite()).unwrap_or(0.0))
+                    .collect())
+            })
+            .collect()
+    };
+    let tx_cols = columns(&tx_frame, FEATURES)?;
+    let mut x = vec![0.0f32; n * D];
+    x.par_chunks_mut(D).enumerate().for_each(|(r, row)| {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = tx_cols[c][r];
+        }
+    });
+    let party_cols = columns(&party_frame, PARTY_FEATURES)?;
     let mut party_x = vec![0.0f32; np * DP];
-    party_x.par_chunks_mut(DP).enumerate().for_each(|(p, r)| {
+    party_x.par_chunks_mut(DP).enumerate().for_each(|(p, row)| {
+        // pseudo-parties aggregate unrelated people: their party rows carry no signal
         if special[p] {
             return;
         }
-        let m = a.measures.get(p);
-        let (pr, btw, core) = graph(p);
-        r[P::out_degree as usize] = m.map_or(0.0, |m| ln1p(f64::from(m.out_degree)));
-        r[P::in_degree as usize] = m.map_or(0.0, |m| ln1p(f64::from(m.in_degree)));
-        r[P::out_volume as usize] = ln1p(st.vol_out[p] as f64 / 100.0);
-        r[P::in_volume as usize] = ln1p(st.vol_in[p] as f64 / 100.0);
-        r[P::transactions as usize] = ln1p(f64::from(st.tx_count[p]));
-        r[P::cash_share as usize] = st.cash_share[p];
-        r[P::pass_through as usize] = st.pass[p];
-        r[P::burstiness as usize] = st.burst[p];
-        r[P::in_cycle as usize] = flag(st.in_cycle[p]);
-        r[P::pagerank as usize] = pr;
-        r[P::betweenness as usize] = btw;
-        r[P::core as usize] = core;
-        r[P::nb_in_pass as usize] = st.nb_in_pass[p];
-        r[P::nb_in_cash as usize] = st.nb_in_cash[p];
-        r[P::nb_out_pass as usize] = st.nb_out_pass[p];
-        r[P::nb_out_cash as usize] = st.nb_out_cash[p];
-        r[P::nb_pass_max as usize] = st.nb_pass_max[p];
-        r[P::nb_degree as usize] = st.nb_degree[p];
-        for v in r.iter_mut() {
-            if !v.is_finite() {
-                *v = 0.0;
-            }
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = party_cols[c][p];
         }
     });
-    let first_out = order.iter().map(|&i| pos_out[i as usize] == 0).collect();
-    Features {
+    let first_out = tx_frame
+        .column("first_out")?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let st = party_stats(&party_frame)?;
+    Ok(Features {
         rows: order,
         x,
         party_x,
         first_out,
         stats: st,
-    }
+    })
 }
 
-/// Trailing decimal zeros of an amount in cents (0 for 0).
+/// `f64` values of a column (nulls as 0).
+fn f64s(df: &DataFrame, name: &str) -> Result<Vec<f64>, PolarsError> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect())
+}
+
+/// The per-party statistics the explanations quote, from the party frame (one row per party,
+/// in party order).
+fn party_stats(df: &DataFrame) -> Result<PartyStats, PolarsError> {
+    let i64s = |name: &str| -> Result<Vec<i64>, PolarsError> {
+        Ok(f64s(df, name)?.into_iter().map(|v| v as i64).collect())
+    };
+    Ok(PartyStats {
+        med_out: i64s("med_out")?,
+        med_in: i64s("med_in")?,
+    })
+}
+
+/// `ln(1 + x)` of a non-negative quantity.
+fn log1p(e: Expr) -> Expr {
+    let e = e.cast(DataType::Float64);
+    when(e.clone().gt(lit(0.0)))
+        .then(e)
+        .otherwise(lit(0.0))
+        .log1p()
+}
+
+/// A left join that keeps the left frame's row order.
+fn join_left(l: LazyFrame, r: LazyFrame, on_l: &str, on_r: &str) -> LazyFrame {
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    l.join(r, [col(on_l)], [col(on_r)], args)
+}
+
+/// The party columns, renamed for one side of a transaction (`payer_…` / `payee_…`).
+fn side(party: &LazyFrame, prefix: &str, cols: &[&str]) -> LazyFrame {
+    let mut exprs = vec![col("party").alias(format!("{prefix}party"))];
+    exprs.extend(cols.iter().map(|c| col(*c).alias(format!("{prefix}{c}"))));
+    party.clone().select(exprs)
+}
+
+/// Every feature as a Polars expression. `tx`: one row per scored transaction in canonical
+/// order (`payer`, `payee`, `cents`, `date`, `ts`, `chan`, `payer_cc`, `payee_cc`); `party`:
+/// one row per party in party order (`party`, `special`, `in_cycle`, `pass`, `out_deg`,
+/// `in_deg`, `pagerank_n`, `betweenness`, `kcore`). Returns the transaction frame (the
+/// [`FEATURES`] columns + `first_out`) and the party frame ([`PARTY_FEATURES`] + the
+/// statistics of [`PartyStats`]), both in input order.
+pub(crate) fn pl_features(
+    tx: LazyFrame,
+    party: LazyFrame,
+) -> Result<(DataFrame, DataFrame), PolarsError> {
+    // amounts are signed in the evidence; the direction is in payer → payee
+    let tx = tx.with_columns([col("cents").abs()]);
+    let eur = || col("cents").cast(DataType::Float64) / lit(100.0);
+    let tx = tx.with_columns([eur().alias("eur"), log1p(eur()).alias("leur")]);
+
+    // per party, as payer (outgoing) and as payee (incoming)
+    let side_stats = |key: &str, dir: &str| {
+        tx.clone().group_by([col(key).alias("party")]).agg([
+            col("cents")
+                .quantile(lit(0.5), QuantileMethod::Lower)
+                .alias(format!("med_{dir}")),
+            col("leur").mean().alias(format!("log_{dir}_mean")),
+            // sd 0 below 3 values: too few to call anything unusual
+            when(len().gt_eq(lit(3)))
+                .then(col("leur").std(0))
+                .otherwise(lit(0.0))
+                .alias(format!("log_{dir}_sd")),
+            col("cents").sum().alias(format!("vol_{dir}")),
+            len().cast(DataType::Int64).alias(format!("n_{dir}")),
+        ])
+    };
+    // both sides in one long frame: volume, cash and the rhythm of bookings
+    let long = concat(
+        [
+            tx.clone().select([
+                col("payer").alias("party"),
+                col("cents"),
+                col("date"),
+                col("chan"),
+            ]),
+            tx.clone().select([
+                col("payee").alias("party"),
+                col("cents"),
+                col("date"),
+                col("chan"),
+            ]),
+        ],
+        UnionArgs::default(),
+    )?
+    .group_by([col("party")])
+    .agg([
+        col("cents")
+            .filter(col("chan").eq(lit(0i64)))
+            .sum()
+            .alias("cash_cents"),
+        len().cast(DataType::Int64).alias("n_tx"),
+        // gaps between consecutive bookings in days
+        col("date")
+            .cast(DataType::Int32)
+            .sort(SortOptions::default())
+            .diff(lit(1), NullBehavior::Ignore)
+            .cast(DataType::Float64)
+            .mean()
+            .alias("gap_mean"),
+        col("date")
+            .cast(DataType::Int32)
+            .sort(SortOptions::default())
+            .diff(lit(1), NullBehavior::Ignore)
+            .cast(DataType::Float64)
+            .std(0)
+            .alias("gap_sd"),
+    ]);
+    let special = col("special");
+    let party = join_left(party, side_stats("payer", "out"), "party", "party");
+    let party = join_left(party, side_stats("payee", "in"), "party", "party");
+    let party = join_left(party, long, "party", "party")
+        .with_columns([
+            col("vol_out").fill_null(lit(0i64)),
+            col("vol_in").fill_null(lit(0i64)),
+            col("med_out").fill_null(lit(0.0)),
+            col("med_in").fill_null(lit(0.0)),
+            col("n_tx").fill_null(lit(0i64)),
+        ])
+        .with_columns([
+            // pseudo-parties (CASH, UNKNOWN) gather unrelated people: no party signal
+            when(special.clone())
+                .then(lit(0.0))
+                .otherwise(
+                    col("cash_cents")
+                        .fill_null(lit(0i64))
+                        .cast(DataType::Float64)
+                        / when((col("vol_out") + col("vol_in")).gt(lit(0i64)))
+                            .then((col("vol_out") + col("vol_in")).cast(DataType::Float64))
+                            .otherwise(lit(1.0)),
+                )
+                .alias("cash_share"),
+            when(special.clone())
+                .then(lit(0.0f32))
+                .otherwise(col("pass"))
+                .alias("pass_through"),
+            // (σ − μ)/(σ + μ) of the gaps; −1 regular … 1 bursty; 0 with fewer than 2 gaps
+            when(special.clone().or(col("n_tx").lt(lit(3i64))))
+                .then(lit(0.0))
+                .when((col("gap_sd") + col("gap_mean")).gt(lit(0.0)))
+                .then((col("gap_sd") - col("gap_mean")) / (col("gap_sd") + col("gap_mean")))
+                // every booking on the same day: as bursty as it gets
+                .otherwise(lit(1.0))
+                .alias("burstiness"),
+            when(special.clone())
+                .then(lit(0.0))
+                .otherwise(log1p(col("out_deg") + col("in_deg")))
+                .alias("degree"),
+            log1p(col("out_deg")).alias("out_degree"),
+            log1p(col("in_deg")).alias("in_degree"),
+            log1p(col("vol_out").cast(DataType::Float64) / lit(100.0)).alias("out_volume"),
+            log1p(col("vol_in").cast(DataType::Float64) / lit(100.0)).alias("in_volume"),
+            log1p(col("n_tx")).alias("transactions"),
+            when(special.clone())
+                .then(lit(0.0))
+                .otherwise(log1p(col("pagerank_n")))
+                .alias("pagerank"),
+            when(special.clone())
+                .then(lit(0.0))
+                .otherwise(log1p(col("betweenness")))
+                .alias("betweenness"),
+            when(special.clone())
+                .then(lit(0.0))
+                .otherwise(log1p(col("kcore")))
+                .alias("core"),
+        ])
+        .collect()?
+        .lazy();
+
+    // one round of message passing over the directed graph, both directions: means of the
+    // counterparties' party columns (self-payments and pseudo-parties left out)
+    let nb = party.clone().select([
+        col("party").alias("c"),
+        col("special").alias("c_special"),
+        col("pass_through").alias("c_pass"),
+        col("cash_share").alias("c_cash"),
+        col("degree").alias("c_degree"),
+    ]);
+    let edges = |p: &str, c: &str| {
+        tx.clone()
+            .select([col(p).alias("p"), col(c).alias("c")])
+            .filter(col("p").neq(col("c")))
+            .unique_stable(None, UniqueKeepStrategy::First)
+    };
+    let with_c = |e: LazyFrame| {
+        join_left(e, nb.clone(), "c", "c")
+            .filter(col("c_special").not())
+            .sort(["p", "c"], SortMultipleOptions::default())
+    };
+    let senders = with_c(edges("payee", "payer")).group_by([col("p")]).agg([
+        col("c_pass").mean().alias("nb_in_pass"),
+        col("c_cash").mean().alias("nb_in_cash"),
+    ]);
+    let payees = with_c(edges("payer", "payee")).group_by([col("p")]).agg([
+        col("c_pass").mean().alias("nb_out_pass"),
+        col("c_cash").mean().alias("nb_out_cash"),
+    ]);
+    let all = with_c(
+        concat(
+            [edges("payee", "payer"), edges("payer", "payee")],
+            UnionArgs::default(),
+        )?
+        .unique_stable(None, UniqueKeepStrategy::First),
+    )
+    .group_by([col("p")])
+    .agg([
+        col("c_pass").max().alias("nb_pass_max"),
+        col("c_degree").mean().alias("nb_degree"),
+    ]);
+    let nb_cols = [
+        "nb_in_pass",
+        "nb_in_cash",
+        "nb_out_pass",
+        "nb_out_cash",
+        "nb_pass_max",
+        "nb_degree",
+    ];
+    let party = join_left(party, senders, "party", "p");
+    let party = join_left(party, payees, "party", "p");
+    let party_df = join_left(party, all, "party", "p")
+        .with_columns(nb_cols.map(|c| col(c).fill_null(lit(0.0)).cast(DataType::Float64)))
+        .collect()?;
+
+    // transaction rows: the party columns of both sides
+    let party = party_df.clone().lazy();
+    let cols = [
+        "med_out",
+        "med_in",
+        "log_out_mean",
+        "log_out_sd",
+        "log_in_mean",
+        "log_in_sd",
+        "degree",
+        "cash_share",
+        "pass_through",
+        "burstiness",
+        "in_cycle",
+        "pagerank",
+        "betweenness",
+        "core",
+        "nb_in_pass",
+        "nb_in_cash",
+        "nb_out_pass",
+        "nb_out_cash",
+        "nb_pass_max",
+        "nb_degree",
+    ];
+    let tx = join_left(tx, side(&party, "p_", &cols), "payer", "p_party");
+    let tx = join_left(tx, side(&party, "q_", &cols), "payee", "q_party");
+    let ratio = |median: &str| {
+        ((eur() + lit(1.0)) / (col(median) / lit(100.0) + lit(1.0))).log(lit(std::f64::consts::E))
+    };
+    let z = |mean: &str, sd: &str| {
+        when(col(sd).gt(lit(1e-9)))
+            .then((col("leur") - col(mean)) / col(sd))
+            .otherwise(lit(0.0))
+    };
+    let roundness = (1..=8u32)
+        .map(|k| {
+            (col("cents") % lit(10i64.pow(k)))
+                .eq(lit(0i64))
+                .cast(DataType::Float64)
+        })
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| lit(0.0));
+    let below = polars::lazy::dsl::max_horizontal(
+        THRESHOLDS_EUR
+            .iter()
+            .map(|&th| {
+                when(eur().lt(lit(th)).and(eur().gt_eq(lit(0.9 * th))))
+                    .then(lit(1.0) - (lit(th) - eur()) / lit(0.1 * th))
+                    .otherwise(lit(0.0))
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    let tau = std::f64::consts::TAU;
+    let weekday = (col("date").dt().weekday().cast(DataType::Float64) - lit(1.0)) * lit(tau / 7.0);
+    let hour = (col("ts").dt().hour().cast(DataType::Float64)
+        + col("ts").dt().minute().cast(DataType::Float64) / lit(60.0))
+        * lit(tau / 24.0);
+    // Windows "in the N days up to this one": the side's other bookings dated in the N days
+    // ending on this one's day (the same day included, the booking itself not).
+    let window = |days: i64, what: Expr, key: &str| {
+        what.rolling_sum_by(
+            col("date"),
+            RollingOptionsDynamicWindow {
+                window_size: polars::prelude::Duration::parse(&format!("{days}d")),
+                min_periods: 1,
+                closed_window: ClosedWindow::Right,
+                fn_params: None,
+            },
+        )
+        .over([col(key)])
+    };
+    let count = |days: i64, key: &str| -> PolarsResult<Expr> {
+        Ok(log1p(window(days, col("one"), key)? - lit(1.0)))
+    };
+    let volume = |key: &str| -> PolarsResult<Expr> { Ok(log1p(window(30, eur(), key)? - eur())) };
+    let flag_of = |e: Expr| e.cast(DataType::Float64);
+    let tx = tx
+        .with_columns([
+            lit(1.0).alias("one"),
+            (col("payer").cast(DataType::UInt64) * lit(1u64 << 32)
+                + col("payee").cast(DataType::UInt64))
+            .alias("pair"),
+        ])
+        .with_columns([
+            col("leur").alias("log_amount"),
+            ratio("p_med_out").alias("amount_vs_payer"),
+            ratio("q_med_in").alias("amount_vs_payee"),
+            z("p_log_out_mean", "p_log_out_sd").alias("amount_z_payer"),
+            z("q_log_in_mean", "q_log_in_sd").alias("amount_z_payee"),
+            roundness.alias("roundness"),
+            below.alias("below_threshold"),
+            weekday.clone().sin().alias("weekday_sin"),
+            weekday.cos().alias("weekday_cos"),
+            hour.clone().sin().fill_null(lit(0.0)).alias("hour_sin"),
+            hour.cos().fill_null(lit(0.0)).alias("hour_cos"),
+            log1p(
+                col("date")
+                    .cast(DataType::Int32)
+                    .diff(lit(1), NullBehavior::Ignore)
+                    .over([col("payer")])?
+                    .fill_null(lit(365)),
+            )
+            .alias("log_days_since_prev"),
+            col("payer").is_first_distinct().alias("first_out"),
+            flag_of(col("pair").is_first_distinct()).alias("new_counterparty"),
+            flag_of(col("payer_cc").neq(col("payee_cc")).fill_null(lit(false)))
+                .alias("cross_border"),
+            flag_of(col("chan").eq(lit(0i64))).alias("ch_cash"),
+            flag_of(col("chan").eq(lit(1i64))).alias("ch_transfer"),
+            flag_of(col("chan").eq(lit(2i64))).alias("ch_card"),
+            flag_of(col("chan").eq(lit(3i64))).alias("ch_debit"),
+            flag_of(col("chan").eq(lit(4i64))).alias("ch_other"),
+            count(1, "payer")?.alias("payer_out_1d"),
+            count(7, "payer")?.alias("payer_out_7d"),
+            count(30, "payer")?.alias("payer_out_30d"),
+            volume("payer")?.alias("payer_outvol_30d"),
+            count(1, "payee")?.alias("payee_in_1d"),
+            count(7, "payee")?.alias("payee_in_7d"),
+            count(30, "payee")?.alias("payee_in_30d"),
+            volume("payee")?.alias("payee_invol_30d"),
+            col("p_degree").alias("payer_counterparties"),
+            col("q_degree").alias("payee_counterparties"),
+            col("p_cash_share").alias("payer_cash_share"),
+            col("q_cash_share").alias("payee_cash_share"),
+            col("p_pass_through").alias("payer_pass_through"),
+            col("q_pass_through").alias("payee_pass_through"),
+            col("p_burstiness").alias("payer_burstiness"),
+            col("q_burstiness").alias("payee_burstiness"),
+            col("p_in_cycle")
+                .cast(DataType::Float64)
+                .alias("payer_in_cycle"),
+            col("q_in_cycle")
+                .cast(DataType::Float64)
+                .alias("payee_in_cycle"),
+            col("p_pagerank").alias("payer_pagerank"),
+            col("q_pagerank").alias("payee_pagerank"),
+            col("p_betweenness").alias("payer_betweenness"),
+            col("q_betweenness").alias("payee_betweenness"),
+            col("p_core").alias("payer_core"),
+            col("q_core").alias("payee_core"),
+            col("p_nb_in_pass").alias("payer_nb_in_pass"),
+            col("p_nb_in_cash").alias("payer_nb_in_cash"),
+            col("q_nb_out_pass").alias("payee_nb_out_pass"),
+            col("q_nb_out_cash").alias("payee_nb_out_cash"),
+            col("p_nb_pass_max").alias("payer_nb_pass_max"),
+            col("q_nb_pass_max").alias("payee_nb_pass_max"),
+            col("p_nb_degree").alias("payer_nb_degree"),
+            col("q_nb_degree").alias("payee_nb_degree"),
+        ]);
+    let mut keep: Vec<Expr> = FEATURES.iter().map(|f| col(f.name)).collect();
+    keep.push(col("first_out"));
+    let tx_df = tx.select(keep).collect()?;
+    Ok((tx_df, party_df))
+}
+
+/// Trailing decimal zeros of an amount in cents (0 for 0): the reference for the
+/// `roundness` expression.
+#[cfg(test)]
 pub(crate) fn trailing_decimal_zeros(mut cents: i64) -> u32 {
     if cents == 0 {
         return 0;
@@ -772,7 +922,9 @@ pub(crate) fn trailing_decimal_zeros(mut cents: i64) -> u32 {
     n
 }
 
-/// Closeness to just below a threshold (see [`FEATURES`]).
+/// Closeness to just below a threshold (see [`FEATURES`]): the reference for the
+/// `below_threshold` expression.
+#[cfg(test)]
 pub(crate) fn below_threshold(eur: f64) -> f32 {
     THRESHOLDS_EUR
         .iter()
@@ -871,7 +1023,7 @@ mod tests {
         assert!(below_threshold(10_000.0) < 1e-6);
         assert!(below_threshold(8_000.0) < 1e-6);
         assert_eq!(threshold_below(2_400.0), Some(2_500.0));
-        let names: HashSet<&str> = FEATURES.iter().map(|f| f.name).collect();
+        let names: std::collections::HashSet<&str> = FEATURES.iter().map(|f| f.name).collect();
         assert_eq!(names.len(), D, "feature names are unique");
     }
 

@@ -29,14 +29,14 @@
 //! | `ch_card` | channel is a card payment |
 //! | `ch_debit` | channel is a direct debit |
 //! | `ch_other` | channel is a fee or unknown |
-//! | `payer_out_1d` | ln(1 + payer's outgoing transactions earlier on the same day) |
-//! | `payer_out_7d` | ln(1 + payer's outgoing transactions in the 7 days up to this one) |
-//! | `payer_out_30d` | ln(1 + payer's outgoing transactions in the 30 days up to this one) |
-//! | `payer_outvol_30d` | ln(1 + payer's outgoing euros in the 30 days up to this one) |
-//! | `payee_in_1d` | ln(1 + payee's incoming transactions earlier on the same day) |
-//! | `payee_in_7d` | ln(1 + payee's incoming transactions in the 7 days up to this one) |
-//! | `payee_in_30d` | ln(1 + payee's incoming transactions in the 30 days up to this one) |
-//! | `payee_invol_30d` | ln(1 + payee's incoming euros in the 30 days up to this one) |
+//! | `payer_out_1d` | ln(1 + payer's other outgoing transactions on the same day) |
+//! | `payer_out_7d` | ln(1 + payer's other outgoing transactions dated in the 7 days ending on this one's day) |
+//! | `payer_out_30d` | ln(1 + payer's other outgoing transactions dated in the 30 days ending on this one's day) |
+//! | `payer_outvol_30d` | ln(1 + payer's other outgoing euros dated in the 30 days ending on this one's day) |
+//! | `payee_in_1d` | ln(1 + payee's other incoming transactions on the same day) |
+//! | `payee_in_7d` | ln(1 + payee's other incoming transactions dated in the 7 days ending on this one's day) |
+//! | `payee_in_30d` | ln(1 + payee's other incoming transactions dated in the 30 days ending on this one's day) |
+//! | `payee_invol_30d` | ln(1 + payee's other incoming euros dated in the 30 days ending on this one's day) |
 //! | `payer_counterparties` | ln(1 + payer's distinct payers + distinct payees), from the graph measures |
 //! | `payee_counterparties` | ln(1 + payee's distinct payers + distinct payees) |
 //! | `payer_cash_share` | share of the payer's volume (in + out) that is cash |
@@ -69,11 +69,17 @@
 //! the whole case. The pseudo-parties CASH and UNKNOWN gather unrelated people: their party
 //! columns are 0 and they are left out of the neighbourhood means.
 //!
-//! Why plain Rust and not Polars expressions: the windowed counts, the FIFO pass-through and
-//! the first-payment flag are sequential scans over per-party date-sorted vectors (binary
-//! search + prefix sums, O(n log n)); Polars would need `lazy` plus rolling/`over()`
-//! features (~2.5 min more build) and several self-joins for the same result. The per-party
-//! loops run on rayon and collect in order, so the matrix is identical on every run.
+//! How they are computed: the inputs (party ids from the resolution, signed cents, booking
+//! date, timestamp, channel, account countries, graph measures) go into two Polars frames and
+//! every column is a Polars lazy expression ([`features`]): per-side statistics are
+//! `group_by` aggregations joined back by payer / payee, windows are `rolling_sum_by(date)`
+//! `.over(payer)`, gaps `diff().over(payer)`, "first payment" `is_first_distinct`, message
+//! passing joins the edge list with the counterparties' party columns. Windows count by
+//! booking date (the same day included, the transaction itself not), so they do not depend
+//! on the order of bookings within a day. The FIFO pass-through share is the one plain-Rust
+//! scan (a queue of inflows that outflows consume; no expression states it). Joins keep the
+//! left order and every float aggregate runs over rows in canonical order, so the matrix is
+//! identical on every run.
 //!
 //! # Scaling
 //! Per column `(x − median) / IQR`; where the IQR is 0 (flags, rare values) `1.349·σ` (the IQR
@@ -168,6 +174,9 @@ pub enum ModelError {
     /// candle failed.
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
+    /// Feature extraction (Polars) failed.
+    #[error("feature extraction failed: {0}")]
+    Features(#[from] polars::prelude::PolarsError),
     /// CUDA requested but unavailable.
     #[error("{0}")]
     Device(String),
@@ -484,7 +493,7 @@ pub fn run(
     let (dev, dev_name) = device(opts.device)?;
     let mut secs = BTreeMap::new();
     let t0 = Instant::now();
-    let feats = features::extract(txs, a);
+    let feats = features::extract(txs, a)?;
     let n = feats.rows.len();
     let d = features::D;
     let scaler = Scaler::fit(&feats.x, d);
@@ -922,7 +931,7 @@ pub fn score(
             features::D
         )));
     }
-    let feats = features::extract(txs, a);
+    let feats = features::extract(txs, a)?;
     let xs = scaler.apply(&feats.x);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

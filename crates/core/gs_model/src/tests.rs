@@ -438,3 +438,217 @@ fn scale() {
         t.elapsed().as_secs_f64()
     );
 }
+
+/// Every kind of feature expression checked by hand on a four-booking statement: account A
+/// (DE) pays B twice on Monday 2 March, pays C in Lebanon 9,950 € on Thursday 5 March at
+/// 18:30, and receives 1,000 € from B on 20 March.
+#[test]
+fn features_by_hand_on_a_small_statement() {
+    use gs_types::chrono::NaiveDate;
+    let a_ref = PartyRef {
+        name: Some("Anna Beispiel".into()),
+        iban: Some("DE89370400440532013000".into()),
+        ..Default::default()
+    };
+    let b_ref = PartyRef {
+        name: Some("Bernd Muster".into()),
+        iban: Some("DE02120300000000202051".into()),
+        ..Default::default()
+    };
+    let c_ref = PartyRef {
+        name: Some("Cedar Trading SAL".into()),
+        iban: Some("LB62099900000001001901229114".into()),
+        ..Default::default()
+    };
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let tx = |id: &str, d: u32, cents: i64, cp: &PartyRef| Transaction {
+        tx_id: TxId(id.into()),
+        booking_date: day(d),
+        amount: Money(cents),
+        currency: "EUR".into(),
+        account: a_ref.clone(),
+        counterparty: cp.clone(),
+        channel: Channel::Transfer,
+        ..Default::default()
+    };
+    let mut txs = vec![
+        tx("t1", 2, -10_000, &b_ref),
+        tx("t2", 2, -20_000, &b_ref),
+        tx("t3", 5, -995_000, &c_ref),
+        tx("t4", 20, 100_000, &b_ref),
+    ];
+    txs[2].timestamp = day(5).and_hms_opt(18, 30, 0);
+    let a = analyse(&txs);
+    let f = features::extract(&txs, &a).unwrap();
+    assert_eq!(f.rows.len(), 4);
+    let row = |id: &str| {
+        let i = txs.iter().position(|t| t.tx_id.0 == id).unwrap() as u32;
+        let r = f.rows.iter().position(|&x| x == i).unwrap();
+        &f.x[r * features::D..(r + 1) * features::D]
+    };
+    let v = |id: &str, name: &str| {
+        let c = FEATURES.iter().position(|d| d.name == name).unwrap();
+        f64::from(row(id)[c])
+    };
+    let close = |got: f64, want: f64, what: &str| {
+        assert!((got - want).abs() < 1e-4, "{what}: {got} != {want}");
+    };
+    // amount
+    close(v("t3", "log_amount"), 9_950f64.ln_1p(), "log_amount");
+    close(v("t3", "below_threshold"), 0.95, "below 10,000 €");
+    close(v("t1", "below_threshold"), 0.0, "100 € is below nothing");
+    close(v("t3", "roundness"), 3.0, "995000 cents: 3 trailing zeros");
+    close(v("t4", "roundness"), 5.0, "100000 cents");
+    // A's outgoing amounts 100, 200, 9,950: lower median 200
+    close(
+        v("t3", "amount_vs_payer"),
+        (9_951f64 / 201.0).ln(),
+        "amount_vs_payer",
+    );
+    let logs = [100f64.ln_1p(), 200f64.ln_1p(), 9_950f64.ln_1p()];
+    let mean = logs.iter().sum::<f64>() / 3.0;
+    let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    close(v("t3", "amount_z_payer"), (logs[2] - mean) / sd, "z payer");
+    // C received once: no z-score, the ratio against its own median is 1
+    close(v("t3", "amount_z_payee"), 0.0, "z payee with one value");
+    close(v("t3", "amount_vs_payee"), 0.0, "ratio payee");
+    // calendar: Thursday = 3, 18:30
+    let tau = std::f64::consts::TAU;
+    close(v("t3", "weekday_sin"), (tau * 3.0 / 7.0).sin(), "weekday");
+    close(v("t1", "weekday_cos"), 1.0, "Monday");
+    close(v("t3", "hour_sin"), (tau * 18.5 / 24.0).sin(), "hour");
+    close(v("t1", "hour_sin"), 0.0, "no time: centre");
+    close(v("t1", "hour_cos"), 0.0, "no time: centre");
+    // history
+    close(v("t3", "log_days_since_prev"), 3f64.ln_1p(), "gap 3 days");
+    let first = v("t1", "log_days_since_prev").max(v("t2", "log_days_since_prev"));
+    close(first, 365f64.ln_1p(), "first payment: 365 days");
+    close(v("t3", "new_counterparty"), 1.0, "first payment to C");
+    close(
+        v("t1", "new_counterparty") + v("t2", "new_counterparty"),
+        1.0,
+        "one of the two payments to B is the first",
+    );
+    close(v("t3", "cross_border"), 1.0, "DE → LB");
+    close(v("t1", "cross_border"), 0.0, "DE → DE");
+    close(v("t3", "ch_transfer"), 1.0, "channel");
+    close(v("t3", "ch_cash"), 0.0, "channel");
+    // windows by booking date: the other booking of the same day counts for both
+    close(v("t1", "payer_out_1d"), 1f64.ln_1p(), "same day, t1");
+    close(v("t2", "payer_out_1d"), 1f64.ln_1p(), "same day, t2");
+    close(v("t3", "payer_out_1d"), 0.0, "alone that day");
+    close(v("t3", "payer_out_7d"), 2f64.ln_1p(), "two in the 7 days");
+    close(v("t3", "payer_out_30d"), 2f64.ln_1p(), "two in the 30 days");
+    close(v("t3", "payer_outvol_30d"), 300f64.ln_1p(), "300 € before");
+    close(v("t4", "payee_in_30d"), 0.0, "A received nothing else");
+    // party columns of both sides
+    let ai = a.parties.tx_payer[2].idx();
+    let ci = a.parties.tx_payee[2].idx();
+    assert_ne!(ai, ci);
+    close(v("t3", "payer_cash_share"), 0.0, "no cash");
+    close(v("t3", "payer_in_cycle"), 0.0, "no cycle");
+    // A: bookings on day 2, 2, 5, 20 → gaps 0, 3, 15: μ 6, σ √42
+    let (mu, sd) = (6.0, 42f64.sqrt());
+    close(
+        v("t3", "payer_burstiness"),
+        (sd - mu) / (sd + mu),
+        "burstiness",
+    );
+    close(v("t3", "payee_burstiness"), 0.0, "one booking");
+    // B → A → C: A passed on nothing of B's 1,000 € (it came after the outflows)
+    close(v("t3", "payer_pass_through"), 0.0, "pass-through");
+    // party rows
+    let p = |party: usize, name: &str| {
+        let c = features::PARTY_FEATURES
+            .iter()
+            .position(|d| d.name == name)
+            .unwrap();
+        f64::from(f.party_x[party * features::DP + c])
+    };
+    close(p(ai, "transactions"), 4f64.ln_1p(), "A: 4 bookings");
+    close(p(ai, "out_degree"), 2f64.ln_1p(), "A pays B and C");
+    close(p(ai, "in_degree"), 1f64.ln_1p(), "A is paid by B");
+    close(p(ai, "out_volume"), 10_250f64.ln_1p(), "A paid 10,250 €");
+    close(p(ai, "in_volume"), 1_000f64.ln_1p(), "A received 1,000 €");
+    close(p(ci, "in_volume"), 9_950f64.ln_1p(), "C received 9,950 €");
+    // message passing: C's only sender is A
+    close(
+        p(ci, "nb_in_pass"),
+        p(ai, "pass_through"),
+        "C's senders' pass-through",
+    );
+    close(
+        p(ai, "nb_degree"),
+        (p(ci, "out_degree").exp_m1() + p(ci, "in_degree").exp_m1()).ln_1p() / 2.0 + {
+            let bi = a.parties.tx_payee[0].idx();
+            (p(bi, "out_degree").exp_m1() + p(bi, "in_degree").exp_m1()).ln_1p() / 2.0
+        },
+        "mean degree of A's counterparties B and C",
+    );
+    // statistics the explanations quote
+    assert_eq!(f.stats.med_out[ai], 20_000);
+    assert_eq!(f.stats.med_in[ai], 100_000);
+    // the first outgoing booking of A
+    assert_eq!(f.first_out.iter().filter(|&&b| b).count(), 2, "A and B");
+}
+
+/// The amount expressions (`roundness`, `below_threshold`, `log_amount`) agree with plain
+/// reference functions on amounts around every threshold and on round numbers.
+#[test]
+fn amount_expressions_match_their_references() {
+    use gs_types::chrono::NaiveDate;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let me = PartyRef {
+        name: Some("Konto".into()),
+        iban: Some("DE89370400440532013000".into()),
+        ..Default::default()
+    };
+    let mut txs = Vec::new();
+    for k in 0..600 {
+        let cents: i64 = match k % 4 {
+            0 => rng.random_range(1..2_000_000),
+            1 => {
+                [100_000i64, 250_000, 1_000_000, 1_500_000][k % 16 / 4]
+                    - rng.random_range(0..20_000)
+            }
+            2 => rng.random_range(1..2_000) * 10_000,
+            _ => rng.random_range(1..100) * 100,
+        };
+        txs.push(Transaction {
+            tx_id: TxId(format!("r{k}")),
+            booking_date: NaiveDate::from_ymd_opt(2026, 1, 1 + (k % 28) as u32).unwrap(),
+            amount: Money(if k % 3 == 0 { cents } else { -cents }),
+            currency: "EUR".into(),
+            account: me.clone(),
+            counterparty: PartyRef {
+                name: Some(format!("Gegenpartei {}", k % 37)),
+                iban: None,
+                ..Default::default()
+            },
+            channel: Channel::Transfer,
+            ..Default::default()
+        });
+    }
+    let a = analyse(&txs);
+    let f = features::extract(&txs, &a).unwrap();
+    assert_eq!(f.rows.len(), txs.len());
+    let col = |name: &str| FEATURES.iter().position(|d| d.name == name).unwrap();
+    for (r, &i) in f.rows.iter().enumerate() {
+        let cents = txs[i as usize].amount.cents().abs();
+        let eur = cents as f64 / 100.0;
+        let x = &f.x[r * features::D..(r + 1) * features::D];
+        assert_eq!(
+            x[col("roundness")].round() as u32,
+            features::trailing_decimal_zeros(cents).min(8),
+            "{cents}"
+        );
+        assert!(
+            (x[col("below_threshold")] - features::below_threshold(eur)).abs() < 1e-5,
+            "{cents}: {} vs {}",
+            x[col("below_threshold")],
+            features::below_threshold(eur)
+        );
+        assert!((f64::from(x[col("log_amount")]) - eur.ln_1p()).abs() < 1e-4);
+    }
+}
