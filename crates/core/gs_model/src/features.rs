@@ -341,16 +341,16 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Result<Features, PolarsErro
     let np = a.parties.parties.len();
     let payer = |i: u32| a.parties.tx_payer[i as usize].idx();
     let payee = |i: u32| a.parties.tx_payee[i as usize].idx();
-    let mut order: Vec<u32> = (0..txs.len() as u32)
-        .filter(|&i| scored(&txs[i as usize]))
+    // canonical order; keys are unique (the index breaks ties), so an unstable parallel sort
+    // is deterministic
+    let mut keys: Vec<(NaiveDate, &str, u32)> = txs
+        .par_iter()
+        .enumerate()
+        .filter(|(_, t)| scored(t))
+        .map(|(i, t)| (t.booking_date, t.tx_id.0.as_str(), i as u32))
         .collect();
-    order.sort_by(|&x, &y| {
-        let (tx, ty) = (&txs[x as usize], &txs[y as usize]);
-        tx.booking_date
-            .cmp(&ty.booking_date)
-            .then_with(|| tx.tx_id.0.cmp(&ty.tx_id.0))
-            .then(x.cmp(&y))
-    });
+    keys.par_sort_unstable();
+    let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
     let mut outs: Vec<Vec<u32>> = vec![Vec::new(); np];
     let mut ins: Vec<Vec<u32>> = vec![Vec::new(); np];
     for &i in &order {
@@ -435,8 +435,15 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Result<Features, PolarsErro
         ],
     )?;
     // party inputs: what the graph crate measured, cycle membership, FIFO pass-through
-    let m = |p: usize| a.measures.get(p);
     let n_parties = np.max(1) as f64;
+    let measure = |name: &str, f: &dyn Fn(&gs_graph::PartyMeasures) -> f64| {
+        Column::new(
+            name.into(),
+            (0..np)
+                .map(|p| a.measures.get(p).map_or(0.0, f))
+                .collect::<Vec<f64>>(),
+        )
+    };
     let party_in = DataFrame::new(
         np,
         vec![
@@ -444,49 +451,31 @@ pub fn extract(txs: &[Transaction], a: &Analysis) -> Result<Features, PolarsErro
             Column::new("special".into(), special.clone()),
             Column::new("in_cycle".into(), in_cycle),
             Column::new("pass".into(), pass),
-            Column::new(
-                "out_deg".into(),
-                (0..np)
-                    .map(|p| m(p).map_or(0, |m| i64::from(m.out_degree)))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "in_deg".into(),
-                (0..np)
-                    .map(|p| m(p).map_or(0, |m| i64::from(m.in_degree)))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "pagerank_n".into(),
-                (0..np)
-                    .map(|p| m(p).map_or(0.0, |m| m.pagerank * n_parties))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "betweenness".into(),
-                (0..np)
-                    .map(|p| m(p).map_or(0.0, |m| m.betweenness))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "kcore".into(),
-                (0..np)
-                    .map(|p| m(p).map_or(0, |m| i64::from(m.core)))
-                    .collect::<Vec<_>>(),
-            ),
+            measure("out_deg", &|m| f64::from(m.out_degree)),
+            measure("in_deg", &|m| f64::from(m.in_degree)),
+            measure("pagerank_n", &|m| m.pagerank * n_parties),
+            measure("betweenness", &|m| m.betweenness),
+            measure("kcore", &|m| f64::from(m.core)),
         ],
     )?;
     let (tx_frame, party_frame) = pl_features(tx_in.lazy(), party_in.lazy())?;
 
     // row-major matrices
     let columns = |df: &DataFrame, defs: &[FeatureDef]| -> Result<Vec<Vec<f32>>, PolarsError> {
-        defs.iter()
+        defs.par_iter()
             .map(|f| {
                 let c = df.column(f.name)?.cast(&DataType::Float32)?;
-                Ok(c.f32()?
-                    .iter()
-                    .map(|v| v.filter(|x| x.is_finite()).unwrap_or(0.0))
-                    .collect())
+                let finite = |x: f32| if x.is_finite() { x } else { 0.0 };
+                let ca = c.f32()?;
+                let mut v = Vec::with_capacity(c.len());
+                if ca.null_count() == 0 {
+                    for arr in ca.downcast_iter() {
+                        v.extend(arr.values().iter().map(|&x| finite(x)));
+                    }
+                } else {
+                    v.extend(ca.iter().map(|x| x.map_or(0.0, finite)));
+                }
+                Ok(v)
             })
             .collect()
     };
@@ -614,6 +603,16 @@ pub(crate) fn pl_features(
         ],
         UnionArgs::default(),
     )?
+    // gaps between a party's consecutive bookings in days: sorted by (party, day), a gap is
+    // the day difference to the row before when that row is the same party's
+    .sort(["party", "date"], SortMultipleOptions::default())
+    .with_columns([when(col("party").eq(col("party").shift(lit(1))))
+        .then(
+            (col("date").cast(DataType::Int32) - col("date").cast(DataType::Int32).shift(lit(1)))
+                .cast(DataType::Float64),
+        )
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias("gap")])
     .group_by([col("party")])
     .agg([
         col("cents")
@@ -621,21 +620,8 @@ pub(crate) fn pl_features(
             .sum()
             .alias("cash_cents"),
         len().cast(DataType::Int64).alias("n_tx"),
-        // gaps between consecutive bookings in days
-        col("date")
-            .cast(DataType::Int32)
-            .sort(SortOptions::default())
-            .diff(lit(1), NullBehavior::Ignore)
-            .cast(DataType::Float64)
-            .mean()
-            .alias("gap_mean"),
-        col("date")
-            .cast(DataType::Int32)
-            .sort(SortOptions::default())
-            .diff(lit(1), NullBehavior::Ignore)
-            .cast(DataType::Float64)
-            .std(0)
-            .alias("gap_sd"),
+        col("gap").mean().alias("gap_mean"),
+        col("gap").std(0).alias("gap_sd"),
     ]);
     let special = col("special");
     let party = join_left(party, side_stats("payer", "out"), "party", "party");
@@ -810,27 +796,37 @@ pub(crate) fn pl_features(
         + col("ts").dt().minute().cast(DataType::Float64) / lit(60.0))
         * lit(tau / 24.0);
     // Windows "in the N days up to this one": the side's other bookings dated in the N days
-    // ending on this one's day (the same day included, the booking itself not).
-    let window = |days: i64, what: Expr, key: &str| {
-        what.rolling_sum_by(
-            col("date"),
+    // ending on this one's day (the same day included, the booking itself not). One rolling
+    // sum over the whole frame instead of one per party (`over`): the time axis is
+    // `party · 10⁶ + day`, so a window never reaches into another party's bookings (10⁶ days
+    // apart), and Polars sorts by it internally and returns the rows in frame order. Sums run
+    // over integers (counts, cents): exact whatever the order of equal keys.
+    let window = |days: i64, what: &str, key: &str| {
+        col(what).rolling_sum_by(
+            col(format!("t_{key}")),
             RollingOptionsDynamicWindow {
-                window_size: polars::prelude::Duration::parse(&format!("{days}d")),
+                window_size: polars::prelude::Duration::parse(&format!("{days}i")),
                 min_periods: 1,
                 closed_window: ClosedWindow::Right,
                 fn_params: None,
             },
         )
-        .over([col(key)])
     };
-    let count = |days: i64, key: &str| -> PolarsResult<Expr> {
-        Ok(log1p(window(days, col("one"), key)? - lit(1.0)))
+    let count = |days: i64, key: &str| log1p(window(days, "one", key) - lit(1i64));
+    let volume = |key: &str| {
+        log1p((window(30, "cents", key) - col("cents")).cast(DataType::Float64) / lit(100.0))
     };
-    let volume = |key: &str| -> PolarsResult<Expr> { Ok(log1p(window(30, eur(), key)? - eur())) };
+    let time_axis = |key: &str| {
+        (col(key).cast(DataType::Int64) * lit(1_000_000i64)
+            + col("date").cast(DataType::Int32).cast(DataType::Int64))
+        .alias(format!("t_{key}"))
+    };
     let flag_of = |e: Expr| e.cast(DataType::Float64);
     let tx = tx
         .with_columns([
-            lit(1.0).alias("one"),
+            lit(1i64).alias("one"),
+            time_axis("payer"),
+            time_axis("payee"),
             (col("payer").cast(DataType::UInt64) * lit(1u64 << 32)
                 + col("payee").cast(DataType::UInt64))
             .alias("pair"),
@@ -864,14 +860,14 @@ pub(crate) fn pl_features(
             flag_of(col("chan").eq(lit(2i64))).alias("ch_card"),
             flag_of(col("chan").eq(lit(3i64))).alias("ch_debit"),
             flag_of(col("chan").eq(lit(4i64))).alias("ch_other"),
-            count(1, "payer")?.alias("payer_out_1d"),
-            count(7, "payer")?.alias("payer_out_7d"),
-            count(30, "payer")?.alias("payer_out_30d"),
-            volume("payer")?.alias("payer_outvol_30d"),
-            count(1, "payee")?.alias("payee_in_1d"),
-            count(7, "payee")?.alias("payee_in_7d"),
-            count(30, "payee")?.alias("payee_in_30d"),
-            volume("payee")?.alias("payee_invol_30d"),
+            count(1, "payer").alias("payer_out_1d"),
+            count(7, "payer").alias("payer_out_7d"),
+            count(30, "payer").alias("payer_out_30d"),
+            volume("payer").alias("payer_outvol_30d"),
+            count(1, "payee").alias("payee_in_1d"),
+            count(7, "payee").alias("payee_in_7d"),
+            count(30, "payee").alias("payee_in_30d"),
+            volume("payee").alias("payee_invol_30d"),
             col("p_degree").alias("payer_counterparties"),
             col("q_degree").alias("payee_counterparties"),
             col("p_cash_share").alias("payer_cash_share"),

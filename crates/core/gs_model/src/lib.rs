@@ -119,12 +119,16 @@
 //!
 //! With at least two suspicious and two cleared labelled parties (party labels by uid, IBAN
 //! or account; a transaction label applies to its payer and payee unless they carry their own
-//! label; suspicious wins between transactions), a logistic regression (candle, L2 0.01,
+//! label; suspicious wins between transactions), a logistic regression (candle, L2 1/n for n labelled parties,
 //! class-balanced, 300 full-batch AdamW steps, seeded) over the robust-scaled party features +
-//! model score + rule risk is trained on the labelled parties. Then `fused = 0.5·head +
-//! 0.5·unsupervised`, and labelled parties use their label (1 or 0) in place of the head:
-//! a party labelled suspicious never falls below a party it was above, a cleared one never
-//! rises. CASH/UNKNOWN keep the unsupervised value.
+//! model score + rule risk is trained on the labelled parties, with the logit of the
+//! unsupervised score as a fixed offset: `fused = σ(logit(unsupervised) + w·x + b)`. The head
+//! learns a *correction* to the unsupervised ranking; with few labels the penalised weights
+//! stay small and the ranking moves little, with more labels it moves more (a head without
+//! the offset, mixed half and half, scrambled the ranking on 20 labels: precision@k 0.90 →
+//! 0.42 on the 100 k ledger). Decided parties get `0.99 + 0.01·unsupervised` (suspicious:
+//! above every undecided party) or `0.01·unsupervised` (cleared: below), so a decision never
+//! moves a party against it. CASH/UNKNOWN keep the unsupervised value.
 //!
 //! # Reproducibility
 //! Same transactions (any order), analysis, labels and options → bit-identical scores,
@@ -165,6 +169,12 @@ pub const MIN_STEPS: usize = 300;
 pub const MODEL_WEIGHT: f64 = 0.5;
 /// Power of the model score in the unsupervised fusion.
 pub const MODEL_POWER: i32 = 8;
+/// ln(u / (1 − u)) of a score, clamped to ±ln(10⁴) so that 0 and 1 stay finite.
+fn logit(u: f64) -> f32 {
+    let u = u.clamp(1e-4, 1.0 - 1e-4);
+    (u / (1.0 - u)).ln() as f32
+}
+
 /// Labels of each class needed for the supervised head.
 pub const MIN_LABELS: usize = 2;
 
@@ -743,9 +753,11 @@ pub fn run(
             .flat_map(|&(p, _)| z[p * hd..(p + 1) * hd].iter().copied())
             .collect();
         let yl: Vec<f32> = lab.iter().map(|&(_, l)| f32::from(u8::from(l))).collect();
+        let prior: Vec<f32> = unsup.iter().map(|&u| logit(u)).collect();
+        let ol: Vec<f32> = lab.iter().map(|&(p, _)| prior[p]).collect();
         let head = pool.install(|| {
             let mut hr = nn::rng_for(opts.seed, 4);
-            nn::train_logistic(&xl, &yl, hd, &mut hr, &dev)
+            nn::train_logistic(&xl, &yl, &ol, hd, &mut hr, &dev)
         })?;
         named.push((
             "head.weight".to_owned(),
@@ -779,7 +791,8 @@ pub fn run(
                     .zip(&head.w)
                     .map(|(x, w)| x * w)
                     .sum::<f32>()
-                    + head.b;
+                    + head.b
+                    + prior[p];
                 (1.0 / (1.0 + f64::from(-s).exp())) as f32
             })
             .collect();
@@ -788,10 +801,15 @@ pub fn run(
                 if special(p) {
                     return unsup[p];
                 }
-                let h = label_of
-                    .get(&p)
-                    .map_or(f64::from(party_head[p]), |&l| f64::from(u8::from(l)));
-                0.5 * h + 0.5 * unsup[p]
+                // decided parties: suspicious ones rank above, cleared ones below every
+                // undecided party, each group ordered by its unsupervised score
+                label_of.get(&p).map_or(f64::from(party_head[p]), |&l| {
+                    if l {
+                        0.99 + 0.01 * unsup[p]
+                    } else {
+                        0.01 * unsup[p]
+                    }
+                })
             })
             .collect()
     } else {
@@ -847,7 +865,7 @@ pub fn run(
         (
             "fusion",
             format!(
-                "no labels: 1 − (1 − rule)(1 − {MODEL_WEIGHT}·m^{MODEL_POWER}); with ≥ {MIN_LABELS} labels of each class: 0.5·head + 0.5·that, labelled parties use their label as head value"
+                "no labels: 1 − (1 − rule)(1 − {MODEL_WEIGHT}·m^{MODEL_POWER}); with ≥ {MIN_LABELS} labels of each class: σ(logit(that) + head correction w·x + b), decided parties 0.99 + 0.01·that (suspicious) or 0.01·that (cleared)"
             ),
         ),
     ]);

@@ -291,18 +291,23 @@ pub(crate) struct Logistic {
     pub loss: f64,
 }
 
-/// Strength of the head's L2 penalty `λ·‖w‖²`.
-pub(crate) const HEAD_L2: f64 = 0.01;
+/// Strength of the head's Gaussian prior on its weights: the penalty is `HEAD_L2 / n ·‖w‖²`
+/// for `n` labelled parties (the data term is a mean, so a prior of fixed strength weighs
+/// less the more decisions there are: 20 labels → 0.05, 100 → 0.01).
+pub(crate) const HEAD_L2: f64 = 1.0;
 /// Full-batch AdamW steps of the head.
 pub(crate) const HEAD_STEPS: usize = 300;
 /// The head's learning rate.
 pub(crate) const HEAD_LR: f64 = 0.05;
 
-/// Logistic regression with L2, class-balanced weights (each class weighs half), trained
-/// full-batch; initial weights drawn from `rng`.
+/// Logistic regression with a fixed per-row offset, `p = σ(offset + x·w + b)`, L2 on `w`,
+/// class-balanced weights (each class weighs half), trained full-batch; initial weights drawn
+/// from `rng`. The offset is the logit of the unsupervised score: the head learns a
+/// correction to that ranking, and with few labels (small, penalised `w`) it stays close.
 pub(crate) fn train_logistic(
     x: &[f32],
     y: &[f32],
+    offset: &[f32],
     d: usize,
     rng: &mut ChaCha8Rng,
     dev: &Device,
@@ -314,6 +319,7 @@ pub(crate) fn train_logistic(
     let b = Var::from_tensor(&Tensor::zeros(1, DType::F32, dev)?)?;
     let xt = Tensor::from_slice(x, (n, d), dev)?;
     let yt = Tensor::from_slice(y, (n, 1), dev)?;
+    let ot = Tensor::from_slice(offset, (n, 1), dev)?;
     let pos = y.iter().filter(|&&v| v > 0.5).count().max(1) as f32;
     let neg = (n as f32 - pos).max(1.0);
     let wts: Vec<f32> = y
@@ -329,13 +335,15 @@ pub(crate) fn train_logistic(
             ..ParamsAdamW::default()
         },
     )?;
+    // the data term is a weighted mean: a prior of fixed strength weighs 1/n of it
+    let lambda = HEAD_L2 / n.max(1) as f64;
     let mut last = 0.0;
     for _ in 0..HEAD_STEPS {
-        let z = xt.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+        let z = (xt.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())? + &ot)?;
         // stable BCE with logits: max(z, 0) − z·y + ln(1 + e^(−|z|))
         let bce = ((z.relu()? - (&z * &yt)?)? + z.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?)?;
         let data = (bce * &wt)?.sum_all()?;
-        let l2 = (w.as_tensor().sqr()?.sum_all()? * HEAD_L2)?;
+        let l2 = (w.as_tensor().sqr()?.sum_all()? * lambda)?;
         let loss = (data + l2)?;
         opt.backward_step(&loss)?;
         last = f64::from(loss.to_scalar::<f32>()?);
