@@ -129,16 +129,18 @@ fn model_table(txs: &[gs_types::Transaction], a: &gs_graph::Analysis, truth: &[b
     let t = Instant::now();
     let again = gs_model::score(txs, a, &m.weights, gs_model::DeviceChoice::Cpu).expect("score");
     let s = t.elapsed().as_secs_f64();
-    // the features alone, measured again right after (the card's first-run time varies more)
     let t = Instant::now();
-    drop(gs_model::features::extract(txs, a).expect("features"));
+    let feats = gs_model::features::extract(txs, a).expect("features");
     let feat = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let fwd = gs_model::score_features(txs, &feats, &m.weights, gs_model::DeviceChoice::Cpu)
+        .expect("score");
+    let f = t.elapsed().as_secs_f64();
     println!(
-        "score with saved weights (features + forward): {s:.2} s = {:.0} rows/s; forward without features ≈ {:.2} s = {:.0} rows/s; identical to run: {}",
+        "score with saved weights: {s:.2} s = {:.0} rows/s (features {feat:.2} s; scaling + forward + percentiles {f:.2} s = {:.0} rows/s); identical to run: {}",
         txs.len() as f64 / s,
-        (s - feat).max(1e-9),
-        txs.len() as f64 / (s - feat).max(1e-9),
-        again == m.tx_score
+        txs.len() as f64 / f.max(1e-9),
+        again == m.tx_score && fwd == m.tx_score
     );
     match eval::model_variants(txs, a, truth, &opts) {
         Ok(rows) => println!("\n{}", eval::variants_markdown(&rows)),

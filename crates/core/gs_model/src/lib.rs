@@ -148,7 +148,7 @@ mod explain;
 pub mod features;
 mod nn;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
@@ -534,7 +534,7 @@ pub fn run(
         .thread_name(|_| "gs_model-candle".to_owned())
         .build()
         .map_err(|e| ModelError::Device(format!("cannot start the model thread: {e}")))?;
-    let trained = pool.install(|| -> Result<Trained, ModelError> {
+    let trained = pool.install(|| -> Result<_, ModelError> {
         let mut init = nn::rng_for(opts.seed, 2);
         let ae = nn::AutoEncoder::new(&mut init, d, &opts.hidden, &dev)?;
         let batch = opts.batch_size.clamp(1, nn::max_rows(ae.max_width()));
@@ -553,19 +553,21 @@ pub fn run(
             },
             &dev,
         )?;
-        let errors = nn::errors(&ae, &xs, d, &dev)?;
-        Ok(Trained {
-            ae,
-            report,
-            epochs_run,
-            errors,
-        })
+        Ok((ae, report, epochs_run))
     })?;
     drop(train);
     secs.insert("training", t1.elapsed().as_secs_f64());
 
     // scoring and explanations
     let t2 = Instant::now();
+    let (ae, report, epochs_run) = trained;
+    let errors = nn::errors(&ae, &xs, d, &dev)?;
+    let trained = Trained {
+        ae,
+        report,
+        epochs_run,
+        errors,
+    };
     let row_pct = percentiles(&trained.errors.total);
     let col_mean: Vec<f32> = (0..d)
         .map(|c| {
@@ -629,11 +631,7 @@ pub fn run(
     }
     // mirrors: the primary's score, explanation and top features
     let (mut mirrors, mut reversals, mut zero) = (0usize, 0usize, 0usize);
-    let primary: HashMap<&str, usize> = feats
-        .rows
-        .iter()
-        .map(|&i| (txs[i as usize].tx_id.0.as_str(), i as usize))
-        .collect();
+    let primary = primaries(txs, &feats.rows);
     for (i, t) in txs.iter().enumerate() {
         if let Some(m) = &t.mirror_of {
             mirrors += 1;
@@ -930,6 +928,18 @@ pub fn score(
             txs: txs.len(),
         });
     }
+    let feats = features::extract(txs, a)?;
+    score_features(txs, &feats, weights, device_choice)
+}
+
+/// The scoring half of [`score`]: features already extracted (for the same `txs`) → scaled →
+/// autoencoder errors → percentiles, mirrors taking their primary's score.
+pub fn score_features(
+    txs: &[Transaction],
+    feats: &Features,
+    weights: &[u8],
+    device_choice: DeviceChoice,
+) -> Result<Vec<f32>, ModelError> {
     let (dev, _) = device(device_choice)?;
     let t = candle_core::safetensors::load_buffer(weights, &Device::Cpu)?;
     let vec1 = |name: &str| -> Result<Vec<f32>, ModelError> {
@@ -949,27 +959,15 @@ pub fn score(
             features::D
         )));
     }
-    let feats = features::extract(txs, a)?;
     let xs = scaler.apply(&feats.x);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .thread_name(|_| "gs_model-candle".to_owned())
-        .build()
-        .map_err(|e| ModelError::Device(format!("cannot start the model thread: {e}")))?;
-    let errors = pool.install(|| -> Result<nn::RowErrors, ModelError> {
-        let ae = nn::AutoEncoder::from_tensors(&t, &dev)?;
-        nn::errors(&ae, &xs, features::D, &dev)
-    })?;
+    let ae = nn::AutoEncoder::from_tensors(&t, &dev)?;
+    let errors = nn::errors(&ae, &xs, features::D, &dev)?;
     let pct = percentiles(&errors.total);
     let mut out = vec![0.0f32; txs.len()];
     for (r, &i) in feats.rows.iter().enumerate() {
         out[i as usize] = pct[r];
     }
-    let primary: HashMap<&str, usize> = feats
-        .rows
-        .iter()
-        .map(|&i| (txs[i as usize].tx_id.0.as_str(), i as usize))
-        .collect();
+    let primary = primaries(txs, &feats.rows);
     for (i, tx) in txs.iter().enumerate() {
         if let Some(p) = tx
             .mirror_of
@@ -980,6 +978,22 @@ pub fn score(
         }
     }
     Ok(out)
+}
+
+/// Scored rows that some mirror points to, by tx id (only those: hashing every id of a
+/// million-row case costs more than the scoring).
+fn primaries<'a>(txs: &'a [Transaction], rows: &[u32]) -> HashMap<&'a str, usize> {
+    let wanted: HashSet<&str> = txs
+        .iter()
+        .filter_map(|t| t.mirror_of.as_ref().map(|m| m.0.as_str()))
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    rows.iter()
+        .map(|&i| (txs[i as usize].tx_id.0.as_str(), i as usize))
+        .filter(|(id, _)| wanted.contains(id))
+        .collect()
 }
 
 /// Labelled parties (index → label) and the label keys that matched nothing.

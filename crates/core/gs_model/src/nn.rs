@@ -236,20 +236,24 @@ pub(crate) fn errors(
     d: usize,
     dev: &Device,
 ) -> Result<RowErrors, ModelError> {
+    use rayon::prelude::*;
     let n = x.len() / d.max(1);
     let rows = max_rows(ae.max_width());
-    let mut out = RowErrors {
-        total: Vec::with_capacity(n),
-        top: Vec::with_capacity(n),
-    };
-    let mut r = 0;
-    while r < n {
+    // Fixed batches, whatever the thread count: every row's error is computed in the same
+    // batch on every run. On the CPU the batches run on rayon's threads (each tensor stays
+    // below candle's own threading threshold, so each batch is single-threaded inside).
+    let starts: Vec<usize> = (0..n).step_by(rows.max(1)).collect();
+    let batch = |r: usize| -> Result<RowErrors, ModelError> {
         let m = rows.min(n - r);
         let t = Tensor::from_slice(&x[r * d..(r + m) * d], (m, d), dev)?;
         let e = (ae.forward(&t)? - &t)?
             .sqr()?
             .flatten_all()?
             .to_vec1::<f32>()?;
+        let mut out = RowErrors {
+            total: Vec::with_capacity(m),
+            top: Vec::with_capacity(m),
+        };
         for row in e.chunks(d) {
             let total: f32 = row.iter().sum();
             let mut top = [(0u16, 0.0f32); 3];
@@ -276,7 +280,23 @@ pub(crate) fn errors(
             out.total.push(total);
             out.top.push(top);
         }
-        r += m;
+        Ok(out)
+    };
+    let parts: Vec<RowErrors> = if dev.is_cpu() {
+        starts
+            .par_iter()
+            .map(|&r| batch(r))
+            .collect::<Result<_, _>>()?
+    } else {
+        starts.iter().map(|&r| batch(r)).collect::<Result<_, _>>()?
+    };
+    let mut out = RowErrors {
+        total: Vec::with_capacity(n),
+        top: Vec::with_capacity(n),
+    };
+    for p in parts {
+        out.total.extend(p.total);
+        out.top.extend(p.top);
     }
     Ok(out)
 }

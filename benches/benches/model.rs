@@ -1,6 +1,9 @@
 //! The anomaly model on the generator's ledger: features + training + scoring (`run`), and
-//! scoring alone with the trained weights (`score`).
-//! `cargo bench -p gs_model --bench model`; size via `GS_BENCH_MODEL_TX` (default 100,000).
+//! scoring alone with the trained weights (`score`: features + forward; `score_features`:
+//! scaling + forward + percentiles on extracted features).
+//! `cargo bench -p gs_benches --bench model` (it lives here, not in gs_model, so
+//! that it shares the release build of the other benches: a bench of gs_model alone unifies
+//! polars' features differently and rebuilds it); size via `GS_BENCH_MODEL_TX` (default 100,000).
 
 // criterion_group! generates undocumented pub items.
 #![allow(missing_docs)]
@@ -30,6 +33,10 @@ fn bench(crit: &mut Criterion) {
     });
     group.bench_function(format!("score_only_{rows}"), |bench| {
         bench.iter(|| score(&txs, &analysis, &trained.weights, DeviceChoice::Cpu));
+    });
+    let feats = gs_model::features::extract(&txs, &analysis).expect("features");
+    group.bench_function(format!("forward_only_{rows}"), |bench| {
+        bench.iter(|| gs_model::score_features(&txs, &feats, &trained.weights, DeviceChoice::Cpu));
     });
     group.finish();
 }
