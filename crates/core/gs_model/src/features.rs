@@ -991,6 +991,18 @@ impl Scaler {
         }
     }
 
+    /// [`Scaler::apply`] on the calling thread (for one batch).
+    pub fn apply_seq(&self, x: &[f32]) -> Vec<f32> {
+        let d = self.median.len().max(1);
+        let mut out = vec![0.0f32; x.len()];
+        for (o, r) in out.chunks_mut(d).zip(x.chunks(d)) {
+            for c in 0..o.len() {
+                o[c] = ((r[c] - self.median[c]) / self.scale[c]).clamp(-CLIP, CLIP);
+            }
+        }
+        out
+    }
+
     /// Scales a row-major matrix: (x − median) / scale, clipped to ±[`CLIP`].
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         let d = self.median.len().max(1);

@@ -438,14 +438,17 @@ pub struct ModelOutput {
 /// Percentiles in 0..=1: `k / (n − 1)` with `k` the number of smaller values (ties share the
 /// lower value; a single value gets 0).
 fn percentiles(v: &[f32]) -> Vec<f32> {
+    use rayon::prelude::*;
     let n = v.len();
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)));
+    // (value, index) pairs are unique: the parallel unstable sort is deterministic
+    let mut keyed: Vec<(f32, u32)> = v.iter().enumerate().map(|(i, &x)| (x, i as u32)).collect();
+    keyed.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let idx: Vec<usize> = keyed.iter().map(|k| k.1 as usize).collect();
     let mut out = vec![0.0f32; n];
     let mut k = 0;
     while k < n {
         let mut j = k;
-        while j + 1 < n && v[idx[j + 1]].total_cmp(&v[idx[k]]).is_eq() {
+        while j + 1 < n && keyed[j + 1].0.total_cmp(&keyed[k].0).is_eq() {
             j += 1;
         }
         let p = if n > 1 {
@@ -507,7 +510,6 @@ pub fn run(
     let n = feats.rows.len();
     let d = features::D;
     let scaler = Scaler::fit(&feats.x, d);
-    let xs = scaler.apply(&feats.x);
     let training_data_sha256 = sha256_hex(&f32_bytes(&feats.x));
     secs.insert("features", t0.elapsed().as_secs_f64());
 
@@ -526,7 +528,7 @@ pub fn run(
     }
     let mut train = Vec::with_capacity(take * d);
     for &r in &pick {
-        train.extend_from_slice(&xs[r * d..(r + 1) * d]);
+        train.extend(scaler.apply_seq(&feats.x[r * d..(r + 1) * d]));
     }
     // candle on one dedicated thread (see "Reproducibility")
     let pool = rayon::ThreadPoolBuilder::new()
@@ -561,7 +563,7 @@ pub fn run(
     // scoring and explanations
     let t2 = Instant::now();
     let (ae, report, epochs_run) = trained;
-    let errors = nn::errors(&ae, &xs, d, &dev)?;
+    let errors = nn::errors(&ae, &feats.x, &scaler, d, &dev)?;
     let trained = Trained {
         ae,
         report,
@@ -959,9 +961,8 @@ pub fn score_features(
             features::D
         )));
     }
-    let xs = scaler.apply(&feats.x);
     let ae = nn::AutoEncoder::from_tensors(&t, &dev)?;
-    let errors = nn::errors(&ae, &xs, features::D, &dev)?;
+    let errors = nn::errors(&ae, &feats.x, &scaler, features::D, &dev)?;
     let pct = percentiles(&errors.total);
     let mut out = vec![0.0f32; txs.len()];
     for (r, &i) in feats.rows.iter().enumerate() {

@@ -233,6 +233,7 @@ pub(crate) struct RowErrors {
 pub(crate) fn errors(
     ae: &AutoEncoder,
     x: &[f32],
+    scaler: &crate::Scaler,
     d: usize,
     dev: &Device,
 ) -> Result<RowErrors, ModelError> {
@@ -245,7 +246,8 @@ pub(crate) fn errors(
     let starts: Vec<usize> = (0..n).step_by(rows.max(1)).collect();
     let batch = |r: usize| -> Result<RowErrors, ModelError> {
         let m = rows.min(n - r);
-        let t = Tensor::from_slice(&x[r * d..(r + m) * d], (m, d), dev)?;
+        // scaled per batch: no second copy of the whole matrix
+        let t = Tensor::from_vec(scaler.apply_seq(&x[r * d..(r + m) * d]), (m, d), dev)?;
         let e = (ae.forward(&t)? - &t)?
             .sqr()?
             .flatten_all()?
@@ -401,7 +403,11 @@ mod tests {
         let ae = AutoEncoder::new(&mut rng, 5, &[3, 2], &dev).unwrap();
         assert_eq!(ae.widths, vec![5, 3, 2, 3, 5]);
         let x = vec![0.0, 9.0, 0.0, 3.0, 6.0, 1.0, 1.0, 1.0, 1.0, 1.0];
-        let e = errors(&ae, &x, 5, &dev).unwrap();
+        let identity = crate::Scaler {
+            median: vec![0.0; 5],
+            scale: vec![1.0; 5],
+        };
+        let e = errors(&ae, &x, &identity, 5, &dev).unwrap();
         assert_eq!(e.total.len(), 2);
         let top = e.top[0];
         assert_eq!(top[0].0, 1, "{top:?}");
