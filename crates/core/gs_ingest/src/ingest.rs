@@ -518,6 +518,7 @@ fn finalize(
     // Ids, paths and channels in parallel: a single bank CSV can hold a million rows.
     let evidence_id = e.id.clone();
     let evidence_path = e.path.clone();
+    let ids = gs_types::TxIdDeriver::new(sha);
     transactions.par_iter_mut().enumerate().for_each(|(i, t)| {
         t.evidence_id.clone_from(&evidence_id);
         t.evidence_path.clone_from(&evidence_path);
@@ -525,7 +526,7 @@ fn finalize(
             sheet: None,
             row: (i + 1) as u32,
         });
-        t.tx_id = TxId::derive(sha, loc);
+        t.tx_id = ids.derive(loc);
     });
     // Channels: few distinct (code, booking text) pairs per file; derive each once.
     let channels: Vec<gs_types::Channel> = {

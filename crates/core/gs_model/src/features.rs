@@ -531,6 +531,16 @@ fn party_stats(df: &DataFrame) -> Result<PartyStats, PolarsError> {
     })
 }
 
+/// The party columns from message passing.
+const NB_COLS: [&str; 6] = [
+    "nb_in_pass",
+    "nb_in_cash",
+    "nb_out_pass",
+    "nb_out_cash",
+    "nb_pass_max",
+    "nb_degree",
+];
+
 /// `ln(1 + x)` of a non-negative quantity.
 fn log1p(e: Expr) -> Expr {
     let e = e.cast(DataType::Float64);
@@ -724,23 +734,15 @@ pub(crate) fn pl_features(
         col("c_pass").max().alias("nb_pass_max"),
         col("c_degree").mean().alias("nb_degree"),
     ]);
-    let nb_cols = [
-        "nb_in_pass",
-        "nb_in_cash",
-        "nb_out_pass",
-        "nb_out_cash",
-        "nb_pass_max",
-        "nb_degree",
-    ];
     let party = join_left(party, senders, "party", "p");
     let party = join_left(party, payees, "party", "p");
     let party_df = join_left(party, all, "party", "p")
-        .with_columns(nb_cols.map(|c| col(c).fill_null(lit(0.0)).cast(DataType::Float64)))
+        .with_columns(NB_COLS.map(|c| col(c).fill_null(lit(0.0)).cast(DataType::Float64)))
         .collect()?;
 
     // transaction rows: the party columns of both sides
     let party = party_df.clone().lazy();
-    let cols = [
+    let cols: Vec<&str> = [
         "med_out",
         "med_in",
         "log_out_mean",
@@ -755,13 +757,10 @@ pub(crate) fn pl_features(
         "pagerank",
         "betweenness",
         "core",
-        "nb_in_pass",
-        "nb_in_cash",
-        "nb_out_pass",
-        "nb_out_cash",
-        "nb_pass_max",
-        "nb_degree",
-    ];
+    ]
+    .into_iter()
+    .chain(NB_COLS)
+    .collect();
     let tx = join_left(tx, side(&party, "p_", &cols), "payer", "p_party");
     let tx = join_left(tx, side(&party, "q_", &cols), "payee", "q_party");
     let ratio = |median: &str| {

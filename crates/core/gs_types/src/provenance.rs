@@ -31,17 +31,46 @@ pub struct TxId(pub String);
 impl TxId {
     /// Derives the id from the evidence hash and the locator text.
     pub fn derive(evidence_sha256: &str, locator: &Locator) -> Self {
-        let mut h = Sha256::new();
-        h.update(evidence_sha256.as_bytes());
-        h.update([0u8]);
-        h.update(locator.to_string().as_bytes());
+        TxIdDeriver::new(evidence_sha256).derive(locator)
+    }
+}
+
+/// [`TxId::derive`] for many rows of one evidence file: the hash state after the evidence
+/// hash is computed once, the locator text is hashed as it is formatted (no string per row).
+#[derive(Clone)]
+pub struct TxIdDeriver {
+    prefix: Sha256,
+}
+
+impl TxIdDeriver {
+    /// For the evidence file with this SHA-256 (hex).
+    pub fn new(evidence_sha256: &str) -> Self {
+        let mut prefix = Sha256::new();
+        prefix.update(evidence_sha256.as_bytes());
+        prefix.update([0u8]);
+        Self { prefix }
+    }
+
+    /// The id of the row at `locator`; equal to [`TxId::derive`].
+    pub fn derive(&self, locator: &Locator) -> TxId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        struct Feed<'a>(&'a mut Sha256);
+        impl fmt::Write for Feed<'_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.update(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut h = self.prefix.clone();
+        // formatting into the hasher cannot fail
+        let _ = fmt::Write::write_fmt(&mut Feed(&mut h), format_args!("{locator}"));
         let digest = h.finalize();
         let mut s = String::with_capacity(16);
-        for b in &digest[..8] {
-            use std::fmt::Write as _;
-            let _ = write!(s, "{b:02x}");
+        for &b in &digest[..8] {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 0xF)]));
         }
-        Self(s)
+        TxId(s)
     }
 }
 
@@ -226,5 +255,37 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.0.len(), 16);
+    }
+
+    /// The ids are stored in every output and case: the fast deriver must give exactly what
+    /// the definition (SHA-256 of hash, NUL, locator text; first 8 bytes in hex) gives.
+    #[test]
+    fn deriver_matches_the_definition() {
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let d = TxIdDeriver::new(sha);
+        for loc in [
+            Locator::Row {
+                sheet: None,
+                row: 17,
+            },
+            Locator::Row {
+                sheet: Some("Umsätze".into()),
+                row: 1_000_000,
+            },
+            Locator::parse("page=3 line=12").unwrap(),
+            Locator::parse("statement=2 entry=5").unwrap(),
+        ] {
+            let mut h = Sha256::new();
+            h.update(sha.as_bytes());
+            h.update([0u8]);
+            h.update(loc.to_string().as_bytes());
+            let want = h.finalize()[..8].iter().fold(String::new(), |mut s, b| {
+                use std::fmt::Write as _;
+                write!(s, "{b:02x}").unwrap();
+                s
+            });
+            assert_eq!(d.derive(&loc).0, want, "{loc}");
+            assert_eq!(TxId::derive(sha, &loc).0, want);
+        }
     }
 }
