@@ -1,6 +1,6 @@
 //! Feature extraction: one row per scored transaction and one row per party, written as Polars
-//! lazy expressions (group statistics, `over` windows, rolling sums by date, first-distinct
-//! flags, joins for the party columns and one round of message passing). Only the FIFO
+//! lazy expressions (group statistics, rolling sums over a party-separated time axis, gaps,
+//! first-distinct flags, joins for the party columns and one round of message passing). Only the FIFO
 //! pass-through share is a plain Rust scan (a queue; no expression states it).
 //!
 //! Canonical row order: booking date, then `tx_id`, then input index. Everything that depends
@@ -633,7 +633,9 @@ pub(crate) fn pl_features(
         col("gap").mean().alias("gap_mean"),
         col("gap").std(0).alias("gap_sd"),
     ]);
-    let special = col("special");
+    // pseudo-parties (CASH, UNKNOWN) gather unrelated people: their party columns carry no
+    // signal
+    let unless_special = |e: Expr| when(col("special")).then(lit(0.0)).otherwise(e);
     let party = join_left(party, side_stats("payer", "out"), "party", "party");
     let party = join_left(party, side_stats("payee", "in"), "party", "party");
     let party = join_left(party, long, "party", "party")
@@ -645,51 +647,37 @@ pub(crate) fn pl_features(
             col("n_tx").fill_null(lit(0i64)),
         ])
         .with_columns([
-            // pseudo-parties (CASH, UNKNOWN) gather unrelated people: no party signal
-            when(special.clone())
-                .then(lit(0.0))
-                .otherwise(
-                    col("cash_cents")
-                        .fill_null(lit(0i64))
-                        .cast(DataType::Float64)
-                        / when((col("vol_out") + col("vol_in")).gt(lit(0i64)))
-                            .then((col("vol_out") + col("vol_in")).cast(DataType::Float64))
-                            .otherwise(lit(1.0)),
-                )
-                .alias("cash_share"),
-            when(special.clone())
+            unless_special(
+                col("cash_cents")
+                    .fill_null(lit(0i64))
+                    .cast(DataType::Float64)
+                    / when((col("vol_out") + col("vol_in")).gt(lit(0i64)))
+                        .then((col("vol_out") + col("vol_in")).cast(DataType::Float64))
+                        .otherwise(lit(1.0)),
+            )
+            .alias("cash_share"),
+            // stays f32 like the Rust scan's result
+            when(col("special"))
                 .then(lit(0.0f32))
                 .otherwise(col("pass"))
                 .alias("pass_through"),
             // (σ − μ)/(σ + μ) of the gaps; −1 regular … 1 bursty; 0 with fewer than 2 gaps
-            when(special.clone().or(col("n_tx").lt(lit(3i64))))
+            when(col("special").or(col("n_tx").lt(lit(3i64))))
                 .then(lit(0.0))
                 .when((col("gap_sd") + col("gap_mean")).gt(lit(0.0)))
                 .then((col("gap_sd") - col("gap_mean")) / (col("gap_sd") + col("gap_mean")))
                 // every booking on the same day: as bursty as it gets
                 .otherwise(lit(1.0))
                 .alias("burstiness"),
-            when(special.clone())
-                .then(lit(0.0))
-                .otherwise(log1p(col("out_deg") + col("in_deg")))
-                .alias("degree"),
+            unless_special(log1p(col("out_deg") + col("in_deg"))).alias("degree"),
             log1p(col("out_deg")).alias("out_degree"),
             log1p(col("in_deg")).alias("in_degree"),
             log1p(col("vol_out").cast(DataType::Float64) / lit(100.0)).alias("out_volume"),
             log1p(col("vol_in").cast(DataType::Float64) / lit(100.0)).alias("in_volume"),
             log1p(col("n_tx")).alias("transactions"),
-            when(special.clone())
-                .then(lit(0.0))
-                .otherwise(log1p(col("pagerank_n")))
-                .alias("pagerank"),
-            when(special.clone())
-                .then(lit(0.0))
-                .otherwise(log1p(col("betweenness")))
-                .alias("betweenness"),
-            when(special.clone())
-                .then(lit(0.0))
-                .otherwise(log1p(col("kcore")))
-                .alias("core"),
+            unless_special(log1p(col("pagerank_n"))).alias("pagerank"),
+            unless_special(log1p(col("betweenness"))).alias("betweenness"),
+            unless_special(log1p(col("kcore"))).alias("core"),
         ])
         .collect()?
         .lazy();
@@ -1004,16 +992,11 @@ impl Scaler {
 
     /// Scales a row-major matrix: (x − median) / scale, clipped to ±[`CLIP`].
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
-        let d = self.median.len().max(1);
-        let mut out = vec![0.0f32; x.len()];
-        out.par_chunks_mut(d)
-            .zip(x.par_chunks(d))
-            .for_each(|(o, r)| {
-                for c in 0..o.len() {
-                    o[c] = ((r[c] - self.median[c]) / self.scale[c]).clamp(-CLIP, CLIP);
-                }
-            });
-        out
+        // whole rows per chunk, so each chunk is scaled exactly as `apply_seq` scales it
+        let rows = 4096 * self.median.len().max(1);
+        x.par_chunks(rows)
+            .flat_map_iter(|c| self.apply_seq(c))
+            .collect()
     }
 }
 

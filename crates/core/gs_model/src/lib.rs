@@ -132,10 +132,12 @@
 //!
 //! # Reproducibility
 //! Same transactions (any order), analysis, labels and options → bit-identical scores,
-//! fused risks and weights (tested). candle runs on one dedicated thread: matrix products
+//! fused risks and weights (tested). Training runs on one dedicated thread: matrix products
 //! go through `gemm` inside a one-thread rayon pool, and every tensor stays below the 64 Ki
 //! elements above which candle 0.11 hands element-wise ops to its own thread pool (so the
-//! batch size is capped at `65535 / width` rows). Nothing depends on `RAYON_NUM_THREADS`.
+//! batch size is capped at `65535 / width` rows). The error pass over all rows runs those
+//! fixed batches on rayon's threads: which batch a row falls into never depends on the
+//! thread count (the demo case's outputs are byte-identical with `RAYON_NUM_THREADS` 1 and 2).
 //! The card ([`ModelCard`]) records features, options, seed, SHA-256 of the feature matrix
 //! and of the weights, candle version, device, epochs, losses, rows and labels. Different CPU
 //! kinds (AVX2 vs AVX-512 kernels) and CUDA may differ in the last bits.
@@ -443,7 +445,6 @@ fn percentiles(v: &[f32]) -> Vec<f32> {
     // (value, index) pairs are unique: the parallel unstable sort is deterministic
     let mut keyed: Vec<(f32, u32)> = v.iter().enumerate().map(|(i, &x)| (x, i as u32)).collect();
     keyed.par_sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let idx: Vec<usize> = keyed.iter().map(|k| k.1 as usize).collect();
     let mut out = vec![0.0f32; n];
     let mut k = 0;
     while k < n {
@@ -456,8 +457,8 @@ fn percentiles(v: &[f32]) -> Vec<f32> {
         } else {
             0.0
         };
-        for &i in &idx[k..=j] {
-            out[i] = p;
+        for &(_, i) in &keyed[k..=j] {
+            out[i as usize] = p;
         }
         k = j + 1;
     }
