@@ -16,6 +16,8 @@ fn ingest_to_frame(inputs: &[PathBuf]) -> usize {
         inputs: inputs.to_vec(),
         ingest: IngestOptions::default(),
         skip_frame: false,
+        // what `geldspur ingest` runs: the frame is built while reading
+        frame_only: true,
     };
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     out.frame.height()

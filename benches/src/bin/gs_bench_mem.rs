@@ -1,9 +1,14 @@
 //! Peak memory of an ingest compared with the in-memory size of the resulting frame.
-//! Usage: `cargo run --release -p gs_benches --bin gs_bench_mem -- [rows]`
+//! Usage: `cargo run --release -p gs_benches --bin gs_bench_mem -- [rows] [frame|transactions]`
 //! (generates a Sparkasse CSV of `rows` rows, default 1,000,000, ingests it, prints both sizes).
+//! `frame` (default) is what `geldspur ingest` runs (frame built while reading); `transactions`
+//! is what the window and `analyze` run (every row as a `Transaction`, then the frame).
 
 use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let rows: usize = std::env::args()
@@ -23,12 +28,14 @@ fn main() {
     if std::env::var_os("GS_BENCH_STAGES").is_some() {
         stages(&csv);
     }
+    let frame_only = std::env::args().nth(2).as_deref() != Some("transactions");
     let before = gs_benches::peak_rss_bytes().unwrap_or(0);
     let start = std::time::Instant::now();
     let req = gs_pipeline::Request {
         inputs: vec![csv],
         ingest: IngestOptions::default(),
         skip_frame: false,
+        frame_only,
     };
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     let secs = start.elapsed().as_secs_f64();
@@ -36,9 +43,10 @@ fn main() {
     let peak = gs_benches::peak_rss_bytes().unwrap_or(0);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(
-        "rows {} | file {:.1} MiB | ingest {secs:.2} s",
+        "rows {} | file {:.1} MiB | ingest {secs:.2} s ({} mode)",
         out.frame.height(),
-        mib(file_bytes)
+        mib(file_bytes),
+        if frame_only { "frame" } else { "transactions" }
     );
     println!(
         "frame (estimated_size) {:.1} MiB | peak RSS {:.1} MiB (before ingest {:.1} MiB)",
@@ -66,6 +74,7 @@ fn stages(csv: &std::path::Path) {
     let ctx = gs_ingest::ImportContext {
         mappings: &[],
         progress: &progress,
+        frames: None,
     };
     let t = std::time::Instant::now();
     let out = gs_ingest::formats::bank_csv::BankCsvImporter
@@ -116,6 +125,7 @@ fn cancel_latency(csv: &std::path::Path, ms: u64) {
         inputs: vec![csv.to_path_buf()],
         ingest: IngestOptions::default(),
         skip_frame: false,
+        frame_only: true,
     };
     let worker = std::thread::Builder::new()
         .name("ingest".into())

@@ -38,6 +38,9 @@ pub enum IngestError {
     /// Cancelled by the user.
     #[error("cancelled")]
     Cancelled,
+    /// Building the canonical frame failed (frame mode).
+    #[error("building the canonical frame failed: {0}")]
+    Frame(String),
     /// Writing outputs failed.
     #[error("cannot write output: {0}")]
     Output(String),

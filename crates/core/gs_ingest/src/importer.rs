@@ -5,9 +5,11 @@ use std::sync::OnceLock;
 
 use gs_jobs::Progress;
 use gs_types::{EvidenceIssue, Money, PartyRef, Severity, Transaction};
+use polars::prelude::DataFrame;
 
 use crate::error::Result;
 use crate::mapping::TableMapping;
+use crate::rows::FrameSink;
 use crate::text::{self, Decoded};
 
 /// An evidence file (or archive member) in memory, read once, never written.
@@ -78,6 +80,10 @@ pub struct ImportContext<'a> {
     pub mappings: &'a [TableMapping],
     /// Progress and cancellation; importers call `add_rows` and check `is_cancelled` now and then.
     pub progress: &'a Progress,
+    /// Frame mode (see [`crate::rows`]): importers that stream (the CSV table engine) hand
+    /// their rows in batches to this sink and return frame chunks instead of transactions.
+    /// Importers that do not stream ignore it; their transactions are converted afterwards.
+    pub frames: Option<&'a FrameSink>,
 }
 
 /// Summary of one statement inside a file, used to reconcile balances.
@@ -93,7 +99,8 @@ pub struct StatementSummary {
     pub opening: Option<Money>,
     /// Closing balance (MT940 `:62F:`/`:62M:`, CAMT `CLBD`).
     pub closing: Option<Money>,
-    /// Indices into `ImportOutput::transactions` of this statement's entries.
+    /// Indices of this statement's entries among the file's rows (the rows of
+    /// `ImportOutput::frames` first, then `ImportOutput::transactions`).
     pub tx_range: Range<usize>,
 }
 
@@ -106,6 +113,11 @@ pub struct ImportOutput {
     pub format_version: Option<String>,
     /// Transactions with `locator`, `source_text` and every field the format has.
     pub transactions: Vec<Transaction>,
+    /// Frame mode only: rows already completed by [`ImportContext::frames`] and turned into
+    /// canonical frame chunks, in file order; they come before `transactions`.
+    pub frames: Vec<DataFrame>,
+    /// Frame mode only: rows of `frames` that had no currency (EUR was filled in).
+    pub frames_without_currency: usize,
     /// Statements for balance reconciliation (empty when the format has none).
     pub statements: Vec<StatementSummary>,
     /// Warnings and dropped-row errors with locators.
@@ -121,6 +133,11 @@ impl ImportOutput {
             format: format.into(),
             ..Self::default()
         }
+    }
+
+    /// Rows read: those already in frame chunks plus the transactions.
+    pub fn rows(&self) -> usize {
+        self.frames.iter().map(DataFrame::height).sum::<usize>() + self.transactions.len()
     }
 
     /// Adds a warning.

@@ -18,8 +18,10 @@ use crate::formats;
 use crate::importer::panic_message;
 use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile};
 use crate::mapping::TableMapping;
+use crate::rows::{FrameSink, RowFinisher};
 use crate::walk::sha256_hex;
-use crate::{channel, mirror, reconcile};
+use crate::{mirror, reconcile};
+use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
 
 /// Settings of one ingest run.
 #[derive(Clone, Debug)]
@@ -32,6 +34,11 @@ pub struct IngestOptions {
     pub max_archive_bytes: u64,
     /// Booking dates of mirrored rows may differ by this many days.
     pub mirror_window_days: i64,
+    /// Frame mode: build the canonical frame while reading and keep no [`Transaction`]s
+    /// (`IngestResult::frame` is set, `IngestResult::transactions` stays empty). Streaming
+    /// importers (bank and table CSV) then never hold a whole file as `Transaction`s: the
+    /// mode `geldspur ingest` uses. See [`crate::rows`].
+    pub frame_only: bool,
 }
 
 impl Default for IngestOptions {
@@ -41,6 +48,7 @@ impl Default for IngestOptions {
             max_file_bytes: 4 << 30,
             max_archive_bytes: 4 << 30,
             mirror_window_days: 4,
+            frame_only: false,
         }
     }
 }
@@ -57,8 +65,12 @@ pub struct UsedMapping {
 /// What an ingest run produced.
 #[derive(Debug, Default)]
 pub struct IngestResult {
-    /// All transactions, in manifest order and file order within each file.
+    /// All transactions, in manifest order and file order within each file (empty in frame
+    /// mode).
     pub transactions: Vec<Transaction>,
+    /// Frame mode only: the canonical frame of all rows, in the order `transactions` would
+    /// have (see [`IngestOptions::frame_only`]).
+    pub frame: Option<DataFrame>,
     /// One entry per file looked at (sorted by path).
     pub manifest: Vec<EvidenceFile>,
     /// Table mappings that were used.
@@ -68,6 +80,13 @@ pub struct IngestResult {
 }
 
 impl IngestResult {
+    /// Rows loaded: transactions, or the frame's rows in frame mode.
+    pub fn row_count(&self) -> usize {
+        self.frame
+            .as_ref()
+            .map_or(self.transactions.len(), DataFrame::height)
+    }
+
     /// Files that loaded (even with 0 rows).
     pub fn loaded_files(&self) -> usize {
         self.manifest
@@ -167,6 +186,8 @@ fn collect(inputs: &[PathBuf]) -> Result<Vec<Candidate>> {
 struct FileOutcome {
     entry: EvidenceFile,
     txs: Vec<Transaction>,
+    /// Frame mode: the file's rows.
+    frame: Option<DataFrame>,
     mappings: Vec<TableMapping>,
 }
 
@@ -176,6 +197,7 @@ impl FileOutcome {
         vec![FileOutcome {
             entry,
             txs: Vec::new(),
+            frame: None,
             mappings: Vec::new(),
         }]
     }
@@ -349,9 +371,15 @@ impl Run<'_> {
         let importer = &self.importers[idx];
         // The importer gets a per-file handle: rows count for the job and for this file.
         let file_progress = self.progress.begin_file(rel, size);
+        let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
+        let sink = self
+            .opts
+            .frame_only
+            .then(|| FrameSink::new(RowFinisher::new(&sha, e.id.clone(), e.path.clone())));
         let ctx = ImportContext {
             mappings: &self.opts.mappings,
             progress: &file_progress,
+            frames: sink.as_ref(),
         };
         let result = catch_unwind(AssertUnwindSafe(|| importer.import(&file, &ctx)))
             .unwrap_or_else(|p| {
@@ -361,13 +389,17 @@ impl Run<'_> {
                 })
             });
         self.progress.end_file(rel);
-        let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
         match result {
             Ok(out) => {
-                let (txs, mappings) = finalize(&mut e, &sha, out);
+                let (rows, mappings) = finalize(&mut e, &sha, out, self.opts.frame_only);
+                let (txs, frame) = match rows {
+                    Rows::Transactions(t) => (t, None),
+                    Rows::Frame(f) => (Vec::new(), Some(f)),
+                };
                 vec![FileOutcome {
                     entry: e,
                     txs,
+                    frame,
                     mappings,
                 }]
             }
@@ -478,6 +510,7 @@ impl Run<'_> {
             FileOutcome {
                 entry: archive_entry,
                 txs: vec![],
+                frame: None,
                 mappings: vec![],
             },
         );
@@ -499,113 +532,120 @@ fn format_label(id: &str) -> &str {
     }
 }
 
-/// Fills ids, paths and channels, checks locators, reconciles balances.
+/// A file's rows after [`finalize`]: transactions, or (frame mode) its canonical frame.
+enum Rows {
+    Transactions(Vec<Transaction>),
+    Frame(DataFrame),
+}
+
+/// Positions of rows whose tx id repeats an earlier row's (two rows with one locator).
+fn repeated_ids<'a>(ids: impl Iterator<Item = &'a str>, n: usize) -> Vec<usize> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(n);
+    ids.enumerate()
+        .filter_map(|(i, id)| (!seen.insert(id)).then_some(i))
+        .collect()
+}
+
+/// The id given instead to the `i`-th row when its locator repeats, and the warning.
+fn disambiguated(sha: &str, loc: &str, i: usize) -> (TxId, EvidenceIssue) {
+    let id = TxId::derive(
+        sha,
+        &Locator::Row {
+            sheet: Some(format!("{loc} #{i}")),
+            row: 0,
+        },
+    );
+    let issue = EvidenceIssue {
+        severity: Severity::Warning,
+        locator: Some(loc.to_owned()),
+        message: "two transactions share this locator (reader imprecision); ids disambiguated"
+            .to_owned(),
+    };
+    (id, issue)
+}
+
+fn missing_currency_issue(n: usize) -> Option<EvidenceIssue> {
+    (n > 0).then(|| EvidenceIssue {
+        severity: Severity::Info,
+        locator: None,
+        message: format!("{n} rows without currency; EUR assumed"),
+    })
+}
+
+/// Fills ids, paths and channels, checks locators, reconciles balances. In frame mode the
+/// file's rows end as one canonical frame (its chunks as the importer streamed them).
 fn finalize(
     e: &mut EvidenceFile,
     sha: &str,
     out: ImportOutput,
-) -> (Vec<Transaction>, Vec<TableMapping>) {
+    frame_only: bool,
+) -> (Rows, Vec<TableMapping>) {
     let ImportOutput {
         format,
         format_version,
         mut transactions,
+        mut frames,
+        frames_without_currency,
         statements,
         mut issues,
         mappings_used,
     } = out;
     e.format = Some(format);
     e.format_version = format_version;
-    // Ids, paths and channels in parallel: a single bank CSV can hold a million rows.
-    let evidence_id = e.id.clone();
-    let evidence_path = e.path.clone();
-    let ids = gs_types::TxIdDeriver::new(sha);
-    transactions.par_iter_mut().enumerate().for_each(|(i, t)| {
-        t.evidence_id.clone_from(&evidence_id);
-        t.evidence_path.clone_from(&evidence_path);
-        let loc = t.locator.get_or_insert_with(|| Locator::Row {
-            sheet: None,
-            row: (i + 1) as u32,
-        });
-        t.tx_id = ids.derive(loc);
-    });
-    // Channels: few distinct (code, booking text) pairs per file; derive each once.
-    let channels: Vec<gs_types::Channel> = {
-        let mut cache: HashMap<(Option<&str>, Option<&str>), gs_types::Channel> = HashMap::new();
-        transactions
-            .iter()
-            .map(|t| {
-                if t.channel != gs_types::Channel::Unknown {
-                    return t.channel;
-                }
-                let by_code = *cache
-                    .entry((t.tx_code.as_deref(), t.booking_text.as_deref()))
-                    .or_insert_with(|| channel::from_code_or_text(t));
-                if by_code == gs_types::Channel::Unknown {
-                    channel::from_purpose_or_name(t)
-                } else {
-                    by_code
-                }
-            })
-            .collect()
-    };
-    for (t, c) in transactions.iter_mut().zip(channels) {
-        t.channel = c;
-    }
-    // Two rows with one locator would share a tx id: keep both, make the later id unique, say so.
-    let mut seen: HashSet<&str> = HashSet::with_capacity(transactions.len());
-    let mut dups = Vec::new();
-    for (i, t) in transactions.iter().enumerate() {
-        if !seen.insert(t.tx_id.0.as_str()) {
-            dups.push(i);
-        }
-    }
-    drop(seen);
-    for i in dups {
-        let t = &mut transactions[i];
-        let loc = t
-            .locator
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        t.tx_id = TxId::derive(
+    let finisher = RowFinisher::new(sha, e.id.clone(), e.path.clone());
+    let first: usize = frames.iter().map(DataFrame::height).sum();
+    let missing = frames_without_currency + finisher.finish(&mut transactions, first);
+    let rows = if frame_only {
+        match finalize_frame(
             sha,
-            &Locator::Row {
-                sheet: Some(format!("{loc} #{i}")),
-                row: 0,
-            },
-        );
-        issues.push(EvidenceIssue {
-            severity: Severity::Warning,
-            locator: Some(loc),
-            message: "two transactions share this locator (reader imprecision); ids disambiguated"
-                .to_owned(),
-        });
-    }
-    let mut missing_currency = 0usize;
-    for t in &mut transactions {
-        if t.currency.is_empty() {
-            "EUR".clone_into(&mut t.currency);
-            missing_currency += 1;
+            &mut frames,
+            transactions,
+            &mut issues,
+            missing,
+            &statements,
+        ) {
+            Ok(df) => Rows::Frame(df),
+            Err(err) => {
+                e.status = failed(format!("building the canonical frame failed: {err}"));
+                return (
+                    Rows::Frame(gs_types::schema::concat(Vec::new()).unwrap_or_default()),
+                    mappings_used,
+                );
+            }
         }
-    }
-    if missing_currency > 0 {
-        issues.push(EvidenceIssue {
-            severity: Severity::Info,
-            locator: None,
-            message: format!("{missing_currency} rows without currency; EUR assumed"),
-        });
-    }
-    issues.extend(reconcile::statements(&statements, &transactions));
-    if transactions
-        .iter()
-        .all(|t| t.source_kind == SourceKind::Statement)
-    {
-        issues.extend(reconcile::running_balances(&transactions));
-    }
-    e.status = EvidenceStatus::Loaded {
-        rows: transactions.len(),
+    } else {
+        // Two rows with one locator would share a tx id: keep both, make the later id unique.
+        let dups = repeated_ids(
+            transactions.iter().map(|t| t.tx_id.0.as_str()),
+            transactions.len(),
+        );
+        for i in dups {
+            let t = &mut transactions[i];
+            let loc = t
+                .locator
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let (id, issue) = disambiguated(sha, &loc, i);
+            t.tx_id = id;
+            issues.push(issue);
+        }
+        issues.extend(missing_currency_issue(missing));
+        issues.extend(reconcile::statements(&statements, &transactions));
+        if transactions
+            .iter()
+            .all(|t| t.source_kind == SourceKind::Statement)
+        {
+            issues.extend(reconcile::running_balances(&transactions));
+        }
+        Rows::Transactions(transactions)
     };
-    if transactions.is_empty() && !issues.iter().any(|i| i.message.contains("no transactions")) {
+    let n = match &rows {
+        Rows::Transactions(t) => t.len(),
+        Rows::Frame(f) => f.height(),
+    };
+    e.status = EvidenceStatus::Loaded { rows: n };
+    if n == 0 && !issues.iter().any(|i| i.message.contains("no transactions")) {
         issues.push(EvidenceIssue {
             severity: Severity::Info,
             locator: None,
@@ -613,7 +653,52 @@ fn finalize(
         });
     }
     e.issues.extend(issues);
-    (transactions, mappings_used)
+    (rows, mappings_used)
+}
+
+/// Frame mode of [`finalize`]: the same checks, on the frame's columns.
+fn finalize_frame(
+    sha: &str,
+    frames: &mut Vec<DataFrame>,
+    transactions: Vec<Transaction>,
+    issues: &mut Vec<EvidenceIssue>,
+    missing_currency: usize,
+    statements: &[crate::StatementSummary],
+) -> PolarsResult<DataFrame> {
+    if !transactions.is_empty() {
+        frames.push(gs_types::schema::to_frame(&transactions)?);
+    }
+    drop(transactions);
+    let mut df = gs_types::schema::concat(std::mem::take(frames))?;
+    let ids = df.column("tx_id")?.str()?.clone();
+    let dups = repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len());
+    if !dups.is_empty() {
+        let locators = df.column("locator")?.str()?.clone();
+        let mut fixed: HashMap<usize, String> = HashMap::new();
+        for i in dups {
+            let loc = locators.get(i).unwrap_or_default();
+            let (id, issue) = disambiguated(sha, loc, i);
+            fixed.insert(i, id.0);
+            issues.push(issue);
+        }
+        let new: StringChunked = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| fixed.get(&i).map_or(id, |f| Some(f.as_str())))
+            .collect();
+        df.replace("tx_id", new.with_name("tx_id".into()).into_column())?;
+    }
+    issues.extend(missing_currency_issue(missing_currency));
+    issues.extend(reconcile::statements_in_frame(statements, &df)?);
+    let all_statement = df
+        .column("source_kind")?
+        .str()?
+        .iter()
+        .all(|k| k == Some(SourceKind::Statement.as_str()));
+    if all_statement {
+        issues.extend(reconcile::running_balances_in_frame(&df)?);
+    }
+    Ok(df)
 }
 
 /// Ingests files and folders. Fails only when an input does not exist, when nothing was
@@ -664,12 +749,14 @@ pub fn ingest(
                 "identical content to {first} (same SHA-256); its transactions are counted once"
             ));
             o.txs.clear();
+            o.frame = None;
             o.mappings.clear();
         } else {
             first_by_sha.insert(o.entry.sha256.clone(), o.entry.path.clone());
         }
     }
     let mut result = IngestResult::default();
+    let mut frames: Vec<DataFrame> = Vec::new();
     let mut mapping_names: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes {
         for m in o.mappings {
@@ -679,13 +766,26 @@ pub fn ingest(
                 mapping: m,
             });
         }
-        result.transactions.extend(o.txs);
+        if result.transactions.is_empty() {
+            result.transactions = o.txs; // a big file's rows are moved, not copied
+        } else {
+            result.transactions.extend(o.txs);
+        }
+        frames.extend(o.frame.filter(|f| f.height() > 0));
         result.manifest.push(o.entry);
     }
     if progress.is_cancelled() {
         return Err(IngestError::Cancelled);
     }
-    result.mirrors = mirror::link_mirrors(&mut result.transactions, opts.mirror_window_days);
+    if opts.frame_only {
+        let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
+        let mut df = gs_types::schema::concat(frames).map_err(frame_err)?;
+        result.mirrors =
+            mirror::link_mirrors_in_frame(&mut df, opts.mirror_window_days).map_err(frame_err)?;
+        result.frame = Some(df);
+    } else {
+        result.mirrors = mirror::link_mirrors(&mut result.transactions, opts.mirror_window_days);
+    }
     progress.set_stage("done");
     Ok(result)
 }

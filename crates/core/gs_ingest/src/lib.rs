@@ -15,6 +15,7 @@ pub mod mapping;
 pub mod mirror;
 pub mod output;
 pub mod reconcile;
+pub mod rows;
 pub mod text;
 pub mod walk;
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use gs_types::{Iban, PartyRef, SourceKind, Transaction, TxId};
+use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
 
 /// A comparable account key: IBAN, or a German BLZ + account number converted to IBAN,
 /// or the raw account key.
@@ -118,6 +119,50 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
         }
     }
     marked
+}
+
+/// [`link_mirrors`] on a canonical frame (frame mode): sets the `mirror_of` column. Rows
+/// written from one perspective (one account's statements, one ledger file: the big-export
+/// case) are recognised on the columns. Otherwise the rows are read back into transactions,
+/// linked and the column replaced: correct, but it costs what frame mode saves, so a case
+/// with several accounts' statements is better ingested in transaction mode.
+pub fn link_mirrors_in_frame(df: &mut DataFrame, window_days: i64) -> PolarsResult<usize> {
+    if single_perspective_in_frame(df)? {
+        return Ok(0);
+    }
+    let mut txs = gs_types::schema::from_frame(df)?;
+    let n = link_mirrors(&mut txs, window_days);
+    if n > 0 {
+        let col: StringChunked = txs
+            .iter()
+            .map(|t| t.mirror_of.as_ref().map(|m| m.0.as_str()))
+            .collect();
+        df.replace("mirror_of", col.with_name("mirror_of".into()).into_column())?;
+    }
+    Ok(n)
+}
+
+/// [`single_perspective`] on the frame's columns.
+fn single_perspective_in_frame(df: &DataFrame) -> PolarsResult<bool> {
+    if df.height() == 0 {
+        return Ok(true);
+    }
+    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
+    let kind = s("source_kind")?;
+    let all_same = |c: &StringChunked| {
+        let first = c.get(0);
+        c.iter().all(|v| v == first)
+    };
+    if !all_same(kind) {
+        return Ok(false);
+    }
+    Ok(if kind.get(0) == Some(SourceKind::Ledger.as_str()) {
+        all_same(s("evidence_id")?)
+    } else {
+        all_same(s("account_iban")?)
+            && all_same(s("account_bank_code")?)
+            && all_same(s("account_number")?)
+    })
 }
 
 /// True when every row is written from the same perspective (see [`perspective`]): the same

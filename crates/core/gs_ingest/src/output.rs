@@ -45,8 +45,8 @@ fn slug(s: &str) -> String {
     out
 }
 
-/// Writes the outputs; returns the paths written. `frame` is the canonical frame of
-/// `result.transactions` (built once by the pipeline; callers may have added columns). The
+/// Writes the outputs; returns the paths written. `frame` is the canonical frame of the run
+/// (built once by the pipeline, or while reading in frame mode; callers may have added columns). The
 /// output folder must not be inside the evidence (callers check); existing files of the same
 /// names are replaced.
 pub fn write(result: &IngestResult, frame: &mut DataFrame, out_dir: &Path) -> Result<Vec<PathBuf>> {
@@ -64,7 +64,7 @@ pub fn write(result: &IngestResult, frame: &mut DataFrame, out_dir: &Path) -> Re
         tool: "geldspur",
         tool_version: env!("CARGO_PKG_VERSION"),
         schema_columns: gs_types::schema::COLUMNS,
-        transactions: result.transactions.len(),
+        transactions: frame.height(),
         mirrors: result.mirrors,
         files: &result.manifest,
     };

@@ -2,6 +2,7 @@
 //! A mismatch reveals missing pages or rows; it becomes a visible warning on the evidence.
 
 use gs_types::{EvidenceIssue, Money, Severity, Transaction};
+use polars::prelude::{ChunkAgg, DataFrame, PolarsResult, StringChunked};
 
 use crate::importer::StatementSummary;
 
@@ -15,12 +16,38 @@ fn warn(locator: Option<String>, message: String) -> EvidenceIssue {
 
 /// Checks each statement that has both balances. Returns warnings for mismatches.
 pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<EvidenceIssue> {
+    statements_with(statements, txs.len(), |r| {
+        txs[r].iter().map(|t| t.amount).sum()
+    })
+}
+
+/// [`statements`] over a file's canonical frame (frame mode).
+pub fn statements_in_frame(
+    statements: &[StatementSummary],
+    df: &DataFrame,
+) -> PolarsResult<Vec<EvidenceIssue>> {
+    if statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let amounts = df.column("amount_cents")?.i64()?.clone();
+    Ok(statements_with(statements, df.height(), |r| {
+        let part = amounts.slice(r.start as i64, r.len());
+        Money(part.sum().unwrap_or(0))
+    }))
+}
+
+/// The check of [`statements`]; `sum` adds the amounts of a row range (within `n` rows).
+fn statements_with(
+    statements: &[StatementSummary],
+    n: usize,
+    sum: impl Fn(std::ops::Range<usize>) -> Money,
+) -> Vec<EvidenceIssue> {
     let mut out = Vec::new();
     for s in statements {
         let (Some(opening), Some(closing)) = (s.opening, s.closing) else {
             continue;
         };
-        let Some(entries) = txs.get(s.tx_range.clone()) else {
+        if s.tx_range.start > s.tx_range.end || s.tx_range.end > n {
             out.push(warn(
                 None,
                 format!(
@@ -29,8 +56,9 @@ pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<E
                 ),
             ));
             continue;
-        };
-        let sum: Money = entries.iter().map(|t| t.amount).sum();
+        }
+        let entries = s.tx_range.len();
+        let sum = sum(s.tx_range.clone());
         let expected = opening + sum;
         if expected != closing {
             out.push(warn(
@@ -39,7 +67,7 @@ pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<E
                     "balance mismatch in {}: opening {} + {} entries {} = {} but closing balance is {} (difference {}); entries or pages may be missing",
                     s.label,
                     opening.format_de(),
-                    entries.len(),
+                    entries,
                     sum.format_de(),
                     expected.format_de(),
                     closing.format_de(),
@@ -51,35 +79,100 @@ pub fn statements(statements: &[StatementSummary], txs: &[Transaction]) -> Vec<E
     out
 }
 
-/// Same statement account (compared field by field: no allocation per row pair).
-fn same_account(a: &Transaction, b: &Transaction) -> bool {
-    a.account.iban == b.account.iban
-        && a.account.account_number == b.account.account_number
-        && a.account.bank_code == b.account.bank_code
+/// What the running-balance check reads of a row that states its balance.
+struct BalanceRow<'a> {
+    /// Statement account: IBAN, account number, bank code.
+    account: [Option<&'a str>; 3],
+    currency: &'a str,
+    amount: Money,
+    balance: Money,
+    /// Position in the file's rows (for the locator of a break).
+    pos: usize,
 }
 
 /// Checks running balances (`balance_after`) of consecutive rows of the same account in file
 /// order, in whichever direction (oldest-first or newest-first) fits more rows. Reports the
 /// first few breaks.
 pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
-    let rows: Vec<&Transaction> = txs.iter().filter(|t| t.balance_after.is_some()).collect();
-    // Consecutive rows of one account and currency, with both balances.
+    let rows: Vec<BalanceRow<'_>> = txs
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, t)| {
+            Some(BalanceRow {
+                account: [
+                    t.account.iban.as_deref(),
+                    t.account.account_number.as_deref(),
+                    t.account.bank_code.as_deref(),
+                ],
+                currency: &t.currency,
+                amount: t.amount,
+                balance: t.balance_after?,
+                pos,
+            })
+        })
+        .collect();
+    running_core(&rows, |pos| {
+        txs[pos].locator.as_ref().map(ToString::to_string)
+    })
+}
+
+/// [`running_balances`] over a file's canonical frame (frame mode).
+pub fn running_balances_in_frame(df: &DataFrame) -> PolarsResult<Vec<EvidenceIssue>> {
+    let balance = df.column("balance_after_cents")?.i64()?;
+    if balance.null_count() == balance.len() {
+        return Ok(Vec::new());
+    }
+    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
+    let (iban, number, bank, currency) = (
+        s("account_iban")?,
+        s("account_number")?,
+        s("account_bank_code")?,
+        s("currency")?,
+    );
+    let amount = df.column("amount_cents")?.i64()?;
+    let rows: Vec<BalanceRow<'_>> = balance
+        .iter()
+        .zip(amount.iter())
+        .zip(iban.iter().zip(number.iter()).zip(bank.iter()))
+        .zip(currency.iter())
+        .enumerate()
+        .filter_map(|(pos, (((b, a), ((i, n), k)), c))| {
+            Some(BalanceRow {
+                account: [i, n, k],
+                currency: c.unwrap_or_default(),
+                amount: Money(a.unwrap_or_default()),
+                balance: Money(b?),
+                pos,
+            })
+        })
+        .collect();
+    let locators = s("locator")?;
+    Ok(running_core(&rows, |pos| {
+        locators.get(pos).map(str::to_owned)
+    }))
+}
+
+/// The check of [`running_balances`] on the rows that state a balance, in file order.
+fn running_core(
+    rows: &[BalanceRow<'_>],
+    locator: impl Fn(usize) -> Option<String>,
+) -> Vec<EvidenceIssue> {
+    // Consecutive rows of one account and currency.
     let pairs_of = || {
         rows.windows(2).filter_map(|w| {
-            let (a, b) = (w[0], w[1]);
-            let both = a.balance_after.zip(b.balance_after)?;
-            (same_account(a, b) && a.currency == b.currency).then_some((a, b, both))
+            let (a, b) = (&w[0], &w[1]);
+            (a.account == b.account && a.currency == b.currency).then_some((a, b))
         })
     };
     let mut forward_ok = 0usize;
     let mut backward_ok = 0usize;
     let mut pairs = 0usize;
-    for (a, b, (ba, bb)) in pairs_of() {
+    for (a, b) in pairs_of() {
         pairs += 1;
-        if ba + b.amount == bb {
+        if a.balance + b.amount == b.balance {
             forward_ok += 1;
         }
-        if bb + a.amount == ba {
+        if b.balance + a.amount == a.balance {
             backward_ok += 1;
         }
     }
@@ -89,22 +182,22 @@ pub fn running_balances(txs: &[Transaction]) -> Vec<EvidenceIssue> {
     let forward = forward_ok >= backward_ok;
     let mut out = Vec::new();
     let mut breaks = 0usize;
-    for (a, b, (ba, bb)) in pairs_of() {
+    for (a, b) in pairs_of() {
         let ok = if forward {
-            ba + b.amount == bb
+            a.balance + b.amount == b.balance
         } else {
-            bb + a.amount == ba
+            b.balance + a.amount == a.balance
         };
         if !ok {
             breaks += 1;
             if breaks <= 5 {
                 let later = if forward { b } else { a };
                 out.push(warn(
-                    later.locator.as_ref().map(ToString::to_string),
+                    locator(later.pos),
                     format!(
                         "running balance breaks: {} after the previous row does not follow from {} and the amount {}; rows may be missing",
-                        later.balance_after.unwrap_or_default().format_de(),
-                        (if forward { ba } else { bb }).format_de(),
+                        later.balance.format_de(),
+                        (if forward { a.balance } else { b.balance }).format_de(),
                         later.amount.format_de()
                     ),
                 ));

@@ -117,6 +117,7 @@ fn load_ingest_dir(dir: &Path) -> Result<Outcome> {
         manifest: manifest.files,
         mappings_used: Vec::new(),
         mirrors: manifest.mirrors,
+        frame: None,
     };
     Ok(Outcome {
         ingest,

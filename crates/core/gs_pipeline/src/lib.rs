@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod labels;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use gs_ingest::{IngestOptions, IngestResult};
 use gs_jobs::Progress;
 use gs_types::EvidenceStatus;
 use gs_types::chrono::NaiveDate;
-use polars::prelude::DataFrame;
+use polars::prelude::{ChunkAgg, DataFrame, DataType, PolarsResult, StringChunked};
 
 /// Errors of the pipeline.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,10 @@ pub struct Request {
     /// Leave `Outcome::frame` empty: callers that keep the transactions themselves (the window)
     /// do not pay for a frame they never read.
     pub skip_frame: bool,
+    /// Only the frame: `Outcome::ingest.transactions` stays empty and the frame is built
+    /// while the evidence is read (`IngestOptions::frame_only`; `geldspur ingest` uses it).
+    /// Ignored when `skip_frame` is set.
+    pub frame_only: bool,
 }
 
 /// What the pipeline produced.
@@ -145,6 +150,53 @@ impl CaseSummary {
         s.accounts = accounts.len();
         s
     }
+
+    /// Summarises a pipeline run: from its transactions, or from its frame when the run kept
+    /// only the frame (`Request::frame_only`).
+    pub fn of_outcome(o: &Outcome) -> Self {
+        if !o.ingest.transactions.is_empty() || o.frame.height() == 0 {
+            return Self::of(&o.ingest);
+        }
+        let mut s = Self::of(&o.ingest);
+        s.transactions = o.frame.height();
+        s.accounts = frame_accounts(&o.frame).unwrap_or(0);
+        s.date_span = frame_date_span(&o.frame);
+        s
+    }
+}
+
+/// Distinct statement accounts ([`gs_types::PartyRef::account_key`]) in a canonical frame.
+fn frame_accounts(df: &DataFrame) -> PolarsResult<usize> {
+    let s = |n: &str| -> PolarsResult<&StringChunked> { df.column(n)?.str() };
+    let (iban, bank, number) = (
+        s("account_iban")?,
+        s("account_bank_code")?,
+        s("account_number")?,
+    );
+    let mut keys: std::collections::HashSet<Cow<'_, str>> = std::collections::HashSet::new();
+    for ((i, b), n) in iban.iter().zip(bank.iter()).zip(number.iter()) {
+        let key = match (i, b, n) {
+            (Some(i), _, _) => Cow::Borrowed(i),
+            (None, Some(b), Some(n)) => Cow::Owned(format!("{b}/{n}")),
+            (None, None, Some(n)) => Cow::Borrowed(n),
+            _ => continue,
+        };
+        keys.insert(key);
+    }
+    Ok(keys.len())
+}
+
+/// Earliest and latest booking date in a canonical frame.
+fn frame_date_span(df: &DataFrame) -> Option<(NaiveDate, NaiveDate)> {
+    let days = df
+        .column("booking_date")
+        .ok()?
+        .cast(&DataType::Int32)
+        .ok()?;
+    let days = days.i32().ok()?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    let day = |d: i32| epoch.checked_add_signed(gs_types::chrono::Duration::days(i64::from(d)));
+    Some((day(days.min()?)?, day(days.max()?)?))
 }
 
 fn is_inside(child: &Path, parent: &Path) -> bool {
@@ -189,20 +241,31 @@ pub fn check_output_dir(inputs: &[PathBuf], out: &Path) -> Result<()> {
 /// Runs the pipeline's stages that exist today (ingest + frame).
 pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
     tracing::info!(inputs = req.inputs.len(), "ingest started");
-    let ingest = gs_ingest::ingest(&req.inputs, &req.ingest, progress)?;
+    let frame_only = req.frame_only && !req.skip_frame;
+    let mut ingest = if frame_only == req.ingest.frame_only {
+        gs_ingest::ingest(&req.inputs, &req.ingest, progress)?
+    } else {
+        let opts = gs_ingest::IngestOptions {
+            frame_only,
+            ..req.ingest.clone()
+        };
+        gs_ingest::ingest(&req.inputs, &opts, progress)?
+    };
     if progress.is_cancelled() {
         return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
     }
     progress.set_stage("frame");
     let frame = if req.skip_frame {
         DataFrame::empty()
+    } else if let Some(f) = ingest.frame.take() {
+        f
     } else {
         gs_types::schema::to_frame(&ingest.transactions)?
     };
     progress.set_stage("done");
     tracing::info!(
         files = ingest.manifest.len(),
-        transactions = ingest.transactions.len(),
+        transactions = ingest.transactions.len().max(frame.height()),
         "ingest finished"
     );
     Ok(Outcome {

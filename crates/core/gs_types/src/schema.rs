@@ -235,35 +235,75 @@ fn days_since_epoch(d: NaiveDate) -> i32 {
 
 type Builder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + Send + 'a>;
 
+/// A string column straight from the rows (no intermediate vector of slices).
 fn str_col<'a>(
     txs: &'a [Transaction],
     name: &'static str,
     f: fn(&Transaction) -> Option<&str>,
 ) -> Builder<'a> {
     Box::new(move || {
-        Ok(Column::new(
-            name.into(),
-            txs.iter().map(f).collect::<Vec<Option<&str>>>(),
-        ))
+        let ca: StringChunked = txs.iter().map(f).collect();
+        Ok(ca.with_name(name.into()).into_column())
     })
+}
+
+/// A string column whose text is formatted per row into one reused buffer.
+fn fmt_col<'a>(
+    txs: &'a [Transaction],
+    name: &'static str,
+    f: fn(&Transaction, &mut String) -> bool,
+) -> Builder<'a> {
+    Box::new(move || {
+        let mut b = StringChunkedBuilder::new(name.into(), txs.len());
+        let mut buf = String::with_capacity(64);
+        for t in txs {
+            buf.clear();
+            if f(t, &mut buf) {
+                b.append_value(&buf);
+            } else {
+                b.append_null();
+            }
+        }
+        Ok(b.finish().into_column())
+    })
+}
+
+/// Writes [`PartyRef::account_key`] into `buf` without allocating; false when there is none.
+fn write_account_key(p: &PartyRef, buf: &mut String) -> bool {
+    if let Some(i) = &p.iban {
+        buf.push_str(i);
+        return true;
+    }
+    match (&p.bank_code, &p.account_number) {
+        (Some(b), Some(a)) => {
+            buf.push_str(b);
+            buf.push('/');
+            buf.push_str(a);
+            true
+        }
+        (None, Some(a)) => {
+            buf.push_str(a);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Builds the canonical frame from transactions (in the given order). Columns are built in
 /// parallel (rayon): a million-row frame has 36 of them.
 pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
+    use std::fmt::Write as _;
     let n = txs.len();
     let builders: Vec<Builder<'_>> = vec![
         str_col(txs, "tx_id", |t| Some(t.tx_id.0.as_str())),
         str_col(txs, "evidence_id", |t| Some(t.evidence_id.0.as_str())),
         str_col(txs, "evidence_path", |t| Some(t.evidence_path.as_str())),
-        Box::new(|| {
-            Ok(Column::new(
-                "locator".into(),
-                txs.iter()
-                    .map(|t| t.locator.as_ref().map(ToString::to_string))
-                    .collect::<Vec<_>>(),
-            ))
+        fmt_col(txs, "locator", |t, buf| {
+            // formatting into a String cannot fail
+            t.locator
+                .as_ref()
+                .is_some_and(|l| write!(buf, "{l}").is_ok())
         }),
         str_col(txs, "source_kind", |t| Some(t.source_kind.as_str())),
         Box::new(|| {
@@ -317,22 +357,12 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
         }),
         str_col(txs, "counterparty_bic", |t| t.counterparty.bic.as_deref()),
         str_col(txs, "counterparty_name", |t| t.counterparty.name.as_deref()),
-        Box::new(|| {
-            Ok(Column::new(
-                "payer_account".into(),
-                txs.iter()
-                    .map(|t| t.payer_payee().0.account_key())
-                    .collect::<Vec<_>>(),
-            ))
+        fmt_col(txs, "payer_account", |t, buf| {
+            write_account_key(t.payer_payee().0, buf)
         }),
         str_col(txs, "payer_name", |t| t.payer_payee().0.name.as_deref()),
-        Box::new(|| {
-            Ok(Column::new(
-                "payee_account".into(),
-                txs.iter()
-                    .map(|t| t.payer_payee().1.account_key())
-                    .collect::<Vec<_>>(),
-            ))
+        fmt_col(txs, "payee_account", |t, buf| {
+            write_account_key(t.payer_payee().1, buf)
         }),
         str_col(txs, "payee_name", |t| t.payer_payee().1.name.as_deref()),
         str_col(txs, "purpose", |t| t.purpose.as_deref()),
@@ -367,6 +397,19 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
         .map(|b| b())
         .collect::<PolarsResult<Vec<Column>>>()?;
     DataFrame::new(n, cols)
+}
+
+/// Stacks canonical frames (e.g. one per parsed batch) in order. The result keeps one chunk
+/// per input frame: nothing is copied.
+pub fn concat(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut it = frames.into_iter();
+    let Some(mut first) = it.next() else {
+        return to_frame(&[]);
+    };
+    for f in it {
+        first.vstack_mut_owned(f)?;
+    }
+    Ok(first)
 }
 
 /// Reads transactions back from a canonical frame (e.g. an ingest's `transactions.parquet`).

@@ -64,7 +64,9 @@ pub fn request(
 }
 
 fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let request = request(&args.inputs, &args.out, &args.mappings)?;
+    let mut request = request(&args.inputs, &args.out, &args.mappings)?;
+    // the frame is all this command writes: build it while reading (no Transaction per row)
+    request.frame_only = true;
     let progress = Progress::new();
     let show_bar = std::io::stderr().is_terminal() && !args.json;
     let worker_progress = progress.clone();
@@ -95,7 +97,7 @@ fn run_inner(args: &IngestArgs) -> anyhow::Result<ExitCode> {
         .map_err(|_| anyhow::anyhow!("the ingest thread crashed"))??;
     let written = gs_ingest::output::write(&outcome.ingest, &mut outcome.frame, &args.out)
         .context("writing the outputs failed")?;
-    let summary = CaseSummary::of(&outcome.ingest);
+    let summary = CaseSummary::of_outcome(&outcome);
 
     let mut stdout = std::io::stdout().lock();
     if args.json {

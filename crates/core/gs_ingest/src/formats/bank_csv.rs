@@ -653,8 +653,15 @@ impl Importer for BankCsvImporter {
             plan.payer_payee_cols = Some((a, b));
         }
         let start_line = tok.line();
-        let mut chunk =
-            engine::parse_text(&plan, text, delim, tok.pos(), start_line, ctx.progress)?;
+        let mut chunk = engine::parse_text(
+            &plan,
+            text,
+            delim,
+            tok.pos(),
+            start_line,
+            ctx.frames,
+            ctx.progress,
+        )?;
         if chunk.opening.is_none() {
             chunk.opening = pre_open;
         }
@@ -754,6 +761,7 @@ mod tests {
                 &ImportContext {
                     mappings: &[],
                     progress: &progress,
+                    frames: None,
                 },
             )
             .unwrap()
@@ -1117,6 +1125,7 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
                 &ImportContext {
                     mappings: std::slice::from_ref(&m),
                     progress: &progress,
+                    frames: None,
                 },
             )
             .unwrap();
@@ -1139,7 +1148,8 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
                     &f,
                     &ImportContext {
                         mappings: &[],
-                        progress: &progress
+                        progress: &progress,
+                        frames: None,
                     }
                 )
                 .is_err()
@@ -1191,6 +1201,7 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
                     &ImportContext {
                         mappings: &[],
                         progress: &progress,
+                        frames: None,
                     },
                 )
                 .unwrap();
@@ -1200,6 +1211,18 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
                 t0.elapsed()
             );
             assert_eq!(sum(&o), total);
+        }
+    }
+
+    #[test]
+    fn big_file_frame_mode_matches_transaction_mode() {
+        // parallel chunks, several batches per chunk; with a stray quote the parallel parse is
+        // abandoned for a sequential one (the chunks' frames are thrown away)
+        for stray in [None, Some(17_000)] {
+            let (text, _) = big_sparkasse(40_000, stray);
+            let chunks =
+                crate::rows::tests::check_modes(&BankCsvImporter, "big.csv", &w1252(&text), 3_000);
+            assert!(chunks >= 14, "{chunks} frame chunks");
         }
     }
 

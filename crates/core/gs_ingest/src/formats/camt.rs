@@ -1643,6 +1643,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         CamtImporter.import(&file, &ctx)
     }
@@ -2406,6 +2407,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         assert!(matches!(
             CamtImporter.import(&file, &ctx),

@@ -400,6 +400,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         DatevImporter.import(
             &SourceFile::from_bytes("EXTF_Buchungsstapel.csv", bytes),

@@ -1459,6 +1459,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         let file = SourceFile::from_bytes(name, bytes);
         Mt940Importer.import(&file, &ctx)
@@ -1479,6 +1480,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         Mt940Importer.import(&fixture(rel), &ctx)
     }

@@ -604,6 +604,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         OfxImporter.import(&SourceFile::from_bytes("x.ofx", bytes), &ctx)
     }

@@ -2236,6 +2236,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         let file = SourceFile::from_bytes("test.pdf", bytes);
         PdfImporter.import(&file, &ctx)

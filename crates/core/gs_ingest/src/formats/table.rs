@@ -14,6 +14,7 @@ pub(crate) mod engine;
 use std::borrow::Cow;
 
 use gs_types::Transaction;
+use polars::prelude::DataFrame;
 
 use self::csvtok::{Tokenizer, sniff_delimiter};
 use self::engine::{ChunkOut, Plan, SheetCell, parse_date_text, process_row};
@@ -761,7 +762,9 @@ fn user_mapping<'m>(
 
 /// Output bookkeeping shared by text and spreadsheet tables.
 pub(crate) fn finish(out: &mut ImportOutput, chunk: ChunkOut, label: &str, plan: &Plan) {
-    let start = out.transactions.len();
+    let frame_rows = |frames: &[DataFrame]| frames.iter().map(DataFrame::height).sum::<usize>();
+    let tx_start = out.transactions.len();
+    let start = frame_rows(&out.frames) + tx_start;
     if chunk.continued > 0 {
         out.info(None, format!("{label}: {} continuation rows (no date, no amount) appended to the previous row's purpose", chunk.continued));
     }
@@ -772,8 +775,17 @@ pub(crate) fn finish(out: &mut ImportOutput, chunk: ChunkOut, label: &str, plan:
             format!("{label}: {} pending (vorgemerkt) bookings loaded; they may still change or vanish ({})", chunk.pending.len(), first.join(", ")),
         );
     }
-    let no_currency = chunk.txs.iter().any(|t| t.currency.is_empty());
+    let no_currency =
+        chunk.flushed_without_currency > 0 || chunk.txs.iter().any(|t| t.currency.is_empty());
     out.issues.extend(chunk.issues);
+    // frame mode: the statement's first row, read back from its frame chunk
+    let first_of_frames = chunk
+        .frames
+        .first()
+        .filter(|f| f.height() > 0)
+        .map(|f| gs_types::schema::from_frame(&f.slice(0, 1)));
+    out.frames_without_currency += chunk.flushed_without_currency;
+    out.frames.extend(chunk.frames);
     if out.transactions.is_empty() {
         out.transactions = chunk.txs; // no copy of a million-row vector
     } else {
@@ -786,17 +798,24 @@ pub(crate) fn finish(out: &mut ImportOutput, chunk: ChunkOut, label: &str, plan:
         );
     }
     if chunk.opening.is_some() || chunk.closing.is_some() {
-        let first: Option<&Transaction> = out.transactions.get(start);
+        let end = frame_rows(&out.frames) + out.transactions.len();
+        let first: Option<Transaction> = match first_of_frames {
+            Some(Ok(mut v)) => v.pop(),
+            Some(Err(_)) => None,
+            None => out.transactions.get(tx_start).cloned(),
+        };
         out.statements.push(StatementSummary {
             label: label.to_owned(),
-            account: first.map_or_else(|| plan.const_account.clone(), |t| t.account.clone()),
+            account: first
+                .as_ref()
+                .map_or_else(|| plan.const_account.clone(), |t| t.account.clone()),
             currency: first
-                .map(|t| t.currency.clone())
+                .map(|t| t.currency)
                 .or_else(|| plan.currency.clone())
                 .unwrap_or_default(),
             opening: chunk.opening,
             closing: chunk.closing,
-            tx_range: start..out.transactions.len(),
+            tx_range: start..end,
         });
     }
 }
@@ -826,6 +845,7 @@ fn import_text(file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutpu
             &ImportContext {
                 mappings: std::slice::from_ref(m),
                 progress: ctx.progress,
+                frames: ctx.frames,
             },
             &rows,
             None,
@@ -899,7 +919,15 @@ fn import_text(file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutpu
     })?;
     plan.continuation = true;
     let start_line = tok.line();
-    let chunk = engine::parse_text(&plan, &text, delim, tok.pos(), start_line, ctx.progress)?;
+    let chunk = engine::parse_text(
+        &plan,
+        &text,
+        delim,
+        tok.pos(),
+        start_line,
+        ctx.frames,
+        ctx.progress,
+    )?;
     let mut out = ImportOutput::new(if user {
         mapping.name.clone()
     } else {
@@ -915,7 +943,7 @@ fn import_text(file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutpu
         );
     }
     finish(&mut out, chunk, fmt, &plan);
-    if out.transactions.is_empty() {
+    if out.rows() == 0 {
         out.info(None, "table has a header but no transaction rows");
     }
     out.mappings_used.push(mapping);
@@ -1148,6 +1176,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: maps,
             progress: &progress,
+            frames: None,
         };
         TableImporter.import(f, &ctx)
     }
@@ -1173,6 +1202,7 @@ mod tests {
         let ctx = ImportContext {
             mappings: &[],
             progress: &progress,
+            frames: None,
         };
         if BankCsvImporter.detect(&f).is_some() {
             ("bank_csv", BankCsvImporter.import(&f, &ctx))
@@ -1692,7 +1722,7 @@ debit_credit_flag = "D"
             let _ = run_with(&f, &[]);
             let _ = BankCsvImporter.detect(&f);
             let progress = gs_jobs::Progress::new();
-            let _ = BankCsvImporter.import(&f, &ImportContext { mappings: &[], progress: &progress });
+            let _ = BankCsvImporter.import(&f, &ImportContext { mappings: &[], progress: &progress, frames: None, });
         }
 
         #[test]
@@ -1712,7 +1742,7 @@ debit_credit_flag = "D"
                 let f = SourceFile::from_bytes(rel, b);
                 let _ = run_with(&f, &[]);
                 let progress = gs_jobs::Progress::new();
-                let _ = BankCsvImporter.import(&f, &ImportContext { mappings: &[], progress: &progress });
+                let _ = BankCsvImporter.import(&f, &ImportContext { mappings: &[], progress: &progress, frames: None, });
             }
         }
     }

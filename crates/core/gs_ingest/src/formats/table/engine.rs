@@ -16,6 +16,8 @@ use gs_types::{
 use super::csvtok::{Tokenizer, split_ranges};
 use crate::error::{IngestError, Result};
 use crate::mapping::{Role, TableMapping, resolve_column};
+use crate::rows::FrameSink;
+use polars::prelude::DataFrame;
 
 /// Read access to one row's cells.
 pub(crate) trait Row {
@@ -246,6 +248,10 @@ pub(crate) struct ChunkOut {
     pub continued: usize,
     /// Rows read.
     pub rows: u64,
+    /// Frame mode: completed rows as frame chunks, in row order, before `txs`.
+    pub frames: Vec<DataFrame>,
+    /// Frame mode: flushed rows that had no currency (the sink filled in EUR).
+    pub flushed_without_currency: usize,
     last_account: Option<(String, PartyRef)>,
 }
 
@@ -253,6 +259,8 @@ impl ChunkOut {
     /// Appends a later chunk.
     pub fn append(&mut self, mut o: ChunkOut) {
         self.txs.append(&mut o.txs);
+        self.frames.append(&mut o.frames);
+        self.flushed_without_currency += o.flushed_without_currency;
         self.issues.append(&mut o.issues);
         if self.opening.is_none() {
             self.opening = o.opening;
@@ -263,6 +271,21 @@ impl ChunkOut {
         self.pending.append(&mut o.pending);
         self.continued += o.continued;
         self.rows += o.rows;
+    }
+
+    /// Frame mode: hands the rows parsed so far to the sink. `keep_last` keeps the newest row
+    /// back (a continuation row may still extend its purpose).
+    fn flush(&mut self, sink: &FrameSink, keep_last: bool) -> Result<()> {
+        let last = if keep_last { self.txs.pop() } else { None };
+        if !self.txs.is_empty() {
+            let (df, missing) = sink
+                .flush(&mut self.txs)
+                .map_err(|e| IngestError::Frame(e.to_string()))?;
+            self.flushed_without_currency += missing;
+            self.frames.push(df);
+        }
+        self.txs.extend(last);
+        Ok(())
     }
 
     fn issue(&mut self, severity: Severity, loc: &Locator, message: String) {
@@ -1290,12 +1313,17 @@ fn parse_range(
     delim: u8,
     range: Range<usize>,
     line: u32,
+    sink: Option<&FrameSink>,
     progress: &Progress,
 ) -> Result<Option<ChunkOut>> {
     let mut tok = Tokenizer::new(text, delim, range.start, line);
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(plan.headers.len() + 2);
+    let capacity = match sink {
+        Some(s) => s.batch_rows() + 1,
+        None => (range.end - range.start) / 160 + 1,
+    };
     let mut out = ChunkOut {
-        txs: Vec::with_capacity((range.end - range.start) / 160 + 1),
+        txs: Vec::with_capacity(capacity),
         ..ChunkOut::default()
     };
     let mut since = 0u64;
@@ -1314,6 +1342,11 @@ fn parse_range(
             raw,
             &mut out,
         );
+        if let Some(sink) = sink
+            && out.txs.len() > sink.batch_rows()
+        {
+            out.flush(sink, true)?;
+        }
         since += 1;
         if since >= 4096 {
             progress.add_rows(since);
@@ -1327,16 +1360,21 @@ fn parse_range(
     if tok.pos() != range.end {
         return Ok(None);
     }
+    if let Some(sink) = sink {
+        out.flush(sink, false)?;
+    }
     Ok(Some(out))
 }
 
 /// Parses the records of `text[from..]` (first record on `line`), in parallel for big inputs.
+/// With a frame sink (frame mode) the rows come back as frame chunks, not as transactions.
 pub(crate) fn parse_text(
     plan: &Plan,
     text: &str,
     delim: u8,
     from: usize,
     line: u32,
+    sink: Option<&FrameSink>,
     progress: &Progress,
 ) -> Result<ChunkOut> {
     use rayon::prelude::*;
@@ -1348,7 +1386,7 @@ pub(crate) fn parse_text(
         if ranges.len() > 1 {
             let results: Vec<Result<Option<ChunkOut>>> = ranges
                 .into_par_iter()
-                .map(|(r, l)| parse_range(plan, text, delim, r, l, progress))
+                .map(|(r, l)| parse_range(plan, text, delim, r, l, sink, progress))
                 .collect();
             let mut all = ChunkOut::default();
             let total: usize = results
@@ -1376,7 +1414,7 @@ pub(crate) fn parse_text(
         }
     }
     let end = text.len();
-    let r = parse_range(plan, text, delim, from..end, line, progress)?;
+    let r = parse_range(plan, text, delim, from..end, line, sink, progress)?;
     Ok(r.unwrap_or_default())
 }
 

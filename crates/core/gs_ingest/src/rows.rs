@@ -1,0 +1,214 @@
+//! Completing imported rows: stable ids, evidence provenance, channels and the currency
+//! default. One implementation for both ways an ingest keeps its rows:
+//!
+//! - as [`Transaction`]s (the window and `analyze` work on them): the whole file's rows are
+//!   completed at once after the importer returns;
+//! - as canonical frames only ([`IngestOptions::frame_only`](crate::IngestOptions), used by
+//!   `geldspur ingest`): streaming importers hand batches of rows to a [`FrameSink`] while they
+//!   parse; each batch is completed and turned into a frame chunk at once, so a million-row
+//!   export never exists as a million `Transaction`s.
+
+use std::collections::HashMap;
+
+use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
+use polars::prelude::{DataFrame, PolarsResult};
+use rayon::prelude::*;
+
+use crate::channel;
+
+/// Rows per frame chunk in frame mode: big enough that the frame has few chunks (a 1 M-row
+/// file has ~30 per column), small enough that a batch of `Transaction`s stays in the caches.
+pub const BATCH_ROWS: usize = 32 * 1024;
+
+/// Completes the rows of one evidence file.
+pub struct RowFinisher {
+    ids: TxIdDeriver,
+    evidence_id: EvidenceId,
+    evidence_path: String,
+}
+
+impl RowFinisher {
+    /// For the evidence file with this SHA-256 (hex), id and path.
+    pub fn new(sha256: &str, evidence_id: EvidenceId, evidence_path: String) -> Self {
+        Self {
+            ids: TxIdDeriver::new(sha256),
+            evidence_id,
+            evidence_path,
+        }
+    }
+
+    /// Fills `tx_id`, `evidence_id`, `evidence_path`, `channel` (when `Unknown`) and the
+    /// currency (EUR when empty) of rows whose position in the file starts at `first` (a row
+    /// without locator gets `row = position + 1`). Returns how many rows had no currency.
+    pub fn finish(&self, txs: &mut [Transaction], first: usize) -> usize {
+        // ids and provenance in parallel: a single bank CSV can hold a million rows
+        txs.par_iter_mut().enumerate().for_each(|(i, t)| {
+            t.evidence_id.clone_from(&self.evidence_id);
+            t.evidence_path.clone_from(&self.evidence_path);
+            let loc = t.locator.get_or_insert_with(|| Locator::Row {
+                sheet: None,
+                row: (first + i + 1) as u32,
+            });
+            t.tx_id = self.ids.derive(loc);
+        });
+        // channels: few distinct (code, booking text) pairs per file; derive each once
+        let channels: Vec<Channel> = {
+            let mut cache: HashMap<(Option<&str>, Option<&str>), Channel> = HashMap::new();
+            txs.iter()
+                .map(|t| {
+                    if t.channel != Channel::Unknown {
+                        return t.channel;
+                    }
+                    let by_code = *cache
+                        .entry((t.tx_code.as_deref(), t.booking_text.as_deref()))
+                        .or_insert_with(|| channel::from_code_or_text(t));
+                    if by_code == Channel::Unknown {
+                        channel::from_purpose_or_name(t)
+                    } else {
+                        by_code
+                    }
+                })
+                .collect()
+        };
+        let mut missing = 0usize;
+        for (t, c) in txs.iter_mut().zip(channels) {
+            t.channel = c;
+            if t.currency.is_empty() {
+                "EUR".clone_into(&mut t.currency);
+                missing += 1;
+            }
+        }
+        missing
+    }
+}
+
+/// Frame mode: where streaming importers put their rows (see the module docs).
+pub struct FrameSink {
+    finisher: RowFinisher,
+    batch_rows: usize,
+}
+
+impl FrameSink {
+    /// A sink that completes rows with `finisher`, in batches of [`BATCH_ROWS`].
+    pub fn new(finisher: RowFinisher) -> Self {
+        Self {
+            finisher,
+            batch_rows: BATCH_ROWS,
+        }
+    }
+
+    /// The same with another batch size (tests use tiny batches to cross batch borders).
+    #[must_use]
+    pub fn with_batch_rows(mut self, rows: usize) -> Self {
+        self.batch_rows = rows.max(1);
+        self
+    }
+
+    /// Rows per batch.
+    pub fn batch_rows(&self) -> usize {
+        self.batch_rows
+    }
+
+    /// Completes the rows (each must carry its locator), turns them into a frame chunk and
+    /// empties `txs` (its capacity is kept for the next batch). Also returns how many rows had
+    /// no currency (EUR was filled in).
+    pub fn flush(&self, txs: &mut Vec<Transaction>) -> PolarsResult<(DataFrame, usize)> {
+        let missing = self.finisher.finish(txs, 0);
+        let df = gs_types::schema::to_frame(txs)?;
+        txs.clear();
+        Ok((df, missing))
+    }
+
+    /// The row finisher (for the rows an importer did not stream).
+    pub fn finisher(&self) -> &RowFinisher {
+        &self.finisher
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile};
+
+    /// The canonical frame of an import in transaction mode, completed as `finalize` does.
+    fn struct_frame(mut o: ImportOutput, sha: &str) -> DataFrame {
+        let f = RowFinisher::new(sha, EvidenceId::from_sha256(sha), "x.csv".into());
+        f.finish(&mut o.transactions, 0);
+        gs_types::schema::to_frame(&o.transactions).unwrap()
+    }
+
+    /// Imports `bytes` both ways (frame mode with `batch` rows per batch) and checks that the
+    /// frames hold the same rows and the outputs the same issues and statements.
+    pub(crate) fn check_modes(imp: &dyn Importer, name: &str, bytes: &[u8], batch: usize) -> usize {
+        let sha = "ab".repeat(32);
+        let file = SourceFile::new(name.into(), bytes.to_vec(), sha.clone());
+        let progress = gs_jobs::Progress::new();
+        let plain = imp
+            .import(
+                &file,
+                &ImportContext {
+                    mappings: &[],
+                    progress: &progress,
+                    frames: None,
+                },
+            )
+            .unwrap();
+        let sink = FrameSink::new(RowFinisher::new(
+            &sha,
+            EvidenceId::from_sha256(&sha),
+            "x.csv".into(),
+        ))
+        .with_batch_rows(batch);
+        let streamed = imp
+            .import(
+                &file,
+                &ImportContext {
+                    mappings: &[],
+                    progress: &progress,
+                    frames: Some(&sink),
+                },
+            )
+            .unwrap();
+        assert!(
+            streamed.transactions.is_empty(),
+            "every row went to the sink"
+        );
+        assert_eq!(plain.issues, streamed.issues);
+        let ranges = |o: &ImportOutput| {
+            o.statements
+                .iter()
+                .map(|s| (s.tx_range.clone(), s.opening, s.closing))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ranges(&plain), ranges(&streamed));
+        let n = plain.transactions.len();
+        let chunks = streamed.frames.len();
+        let a = struct_frame(plain, &sha);
+        let b = gs_types::schema::concat(streamed.frames).unwrap();
+        assert_eq!(b.height(), n);
+        assert!(a.equals_missing(&b), "{a:?}\n{b:?}");
+        chunks
+    }
+
+    #[test]
+    fn continuation_rows_across_batch_borders() {
+        // a generic table (continuation rows allowed): rows 2 and 5 continue the row above
+        let text = "Datum;Empfänger;Verwendungszweck;Betrag\n\
+            01.02.2025;Anna Muster;Miete Februar;-850,00\n\
+            ;;Wohnung 3 links;\n\
+            02.02.2025;Bäckerei Korn;Brot;-4,20\n\
+            03.02.2025;Bernd Beispiel;Rückzahlung;150,00\n\
+            ;;Danke;\n\
+            04.02.2025;Carla Test;Spende;-20,00\n";
+        for batch in [1, 2, 3, 100] {
+            let chunks = check_modes(
+                &crate::formats::table::TableImporter,
+                "t.csv",
+                text.as_bytes(),
+                batch,
+            );
+            // batch b flushes b rows whenever b + 1 are waiting: 4 dated rows
+            assert_eq!(chunks, 4usize.div_ceil(batch), "batch {batch}");
+        }
+    }
+}

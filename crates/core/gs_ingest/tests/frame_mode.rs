@@ -1,0 +1,61 @@
+//! Frame mode (`IngestOptions::frame_only`, what `geldspur ingest` runs) must give exactly the
+//! rows, manifest and mirrors of transaction mode (what the window and `analyze` run), on every
+//! real fixture and on the demo case (which has mirrored transfers between several accounts).
+// Test helpers outside #[test] fns: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use gs_ingest::{IngestOptions, ingest};
+use gs_jobs::Progress;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
+}
+
+fn both_modes(input: &Path) -> (usize, usize) {
+    let plain = ingest(
+        &[input.to_path_buf()],
+        &IngestOptions::default(),
+        &Progress::new(),
+    )
+    .unwrap();
+    let framed = ingest(
+        &[input.to_path_buf()],
+        &IngestOptions {
+            frame_only: true,
+            ..IngestOptions::default()
+        },
+        &Progress::new(),
+    )
+    .unwrap();
+    assert!(framed.transactions.is_empty(), "frame mode keeps no rows");
+    assert!(plain.frame.is_none(), "transaction mode builds no frame");
+    assert_eq!(plain.manifest, framed.manifest);
+    assert_eq!(plain.mappings_used, framed.mappings_used);
+    assert_eq!(plain.mirrors, framed.mirrors);
+    let expected = gs_types::schema::to_frame(&plain.transactions).unwrap();
+    let got = framed.frame.as_ref().unwrap();
+    assert_eq!(got.height(), plain.transactions.len());
+    assert_eq!(framed.row_count(), plain.row_count());
+    assert!(
+        expected.equals_missing(got),
+        "frames differ for {}",
+        input.display()
+    );
+    (plain.transactions.len(), plain.mirrors)
+}
+
+#[test]
+fn frame_mode_equals_transaction_mode_on_the_demo_case() {
+    let (rows, mirrors) = both_modes(&root().join("testdata/demo-case"));
+    assert!(rows > 1_000, "{rows} rows");
+    assert!(mirrors > 0, "the demo case has mirrored transfers");
+}
+
+#[test]
+fn frame_mode_equals_transaction_mode_on_every_fixture() {
+    let fixtures = root().join("../shared/fixtures").canonicalize().unwrap();
+    let (rows, _) = both_modes(&fixtures);
+    assert!(rows > 400, "{rows} rows");
+}
