@@ -11,6 +11,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
 
+// the allocator the `geldspur` binary uses
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn ingest_to_frame(inputs: &[PathBuf]) -> usize {
     let req = gs_pipeline::Request {
         inputs: inputs.to_vec(),

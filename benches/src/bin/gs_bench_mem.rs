@@ -7,6 +7,7 @@
 use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
 
+// the allocator the `geldspur` binary uses
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -69,6 +70,15 @@ fn stages(csv: &std::path::Path) {
     let t = std::time::Instant::now();
     let sha = gs_ingest::walk::sha256_hex(&bytes);
     println!("sha256          {:>7.3} s", t.elapsed().as_secs_f64());
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let d = gs_ingest::text::decode(&bytes);
+        println!(
+            "decode (one thread, {}) {:>7.3} s",
+            d.encoding,
+            t.elapsed().as_secs_f64()
+        );
+    }
     let file = gs_ingest::SourceFile::new("x.csv".into(), bytes, sha);
     let progress = gs_jobs::Progress::new();
     let ctx = gs_ingest::ImportContext {
@@ -76,6 +86,37 @@ fn stages(csv: &std::path::Path) {
         progress: &progress,
         frames: None,
     };
+    let sink = gs_ingest::rows::FrameSink::new(gs_ingest::rows::RowFinisher::new(
+        &file.sha256,
+        gs_types::EvidenceId::from_sha256(&file.sha256),
+        "x.csv".into(),
+    ));
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let framed = gs_ingest::formats::bank_csv::BankCsvImporter
+            .import(
+                &file,
+                &gs_ingest::ImportContext {
+                    frames: Some(&sink),
+                    ..ctx
+                },
+            )
+            .expect("import");
+        println!(
+            "frame mode: import into {} frame chunks {:>7.3} s ({} rows)",
+            framed.frames.len(),
+            t.elapsed().as_secs_f64(),
+            framed.rows()
+        );
+        let t = std::time::Instant::now();
+        let df = gs_types::schema::concat(framed.frames).expect("concat");
+        println!(
+            "frame mode: concat {:>7.3} s ({} rows)",
+            t.elapsed().as_secs_f64(),
+            df.height()
+        );
+        drop(df);
+    }
     let t = std::time::Instant::now();
     let out = gs_ingest::formats::bank_csv::BankCsvImporter
         .import(&file, &ctx)

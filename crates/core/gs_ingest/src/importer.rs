@@ -75,6 +75,7 @@ impl SourceFile {
 }
 
 /// What an importer may use while importing.
+#[derive(Clone, Copy)]
 pub struct ImportContext<'a> {
     /// User-given table mappings (`--mapping FILE`), tried before automatic detection.
     pub mappings: &'a [TableMapping],

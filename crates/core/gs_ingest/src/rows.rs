@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
-use polars::prelude::{DataFrame, PolarsResult};
+use polars::prelude::{ChunkFull, DataFrame, IntoColumn, PolarsResult, StringChunked};
 use rayon::prelude::*;
 
 use crate::channel;
@@ -25,6 +25,9 @@ pub struct RowFinisher {
     ids: TxIdDeriver,
     evidence_id: EvidenceId,
     evidence_path: String,
+    /// Copy evidence id and path into every row (off in frame mode: the frame gets them as
+    /// constant columns, two strings per row fewer).
+    fill_provenance: bool,
 }
 
 impl RowFinisher {
@@ -34,6 +37,7 @@ impl RowFinisher {
             ids: TxIdDeriver::new(sha256),
             evidence_id,
             evidence_path,
+            fill_provenance: true,
         }
     }
 
@@ -43,8 +47,10 @@ impl RowFinisher {
     pub fn finish(&self, txs: &mut [Transaction], first: usize) -> usize {
         // ids and provenance in parallel: a single bank CSV can hold a million rows
         txs.par_iter_mut().enumerate().for_each(|(i, t)| {
-            t.evidence_id.clone_from(&self.evidence_id);
-            t.evidence_path.clone_from(&self.evidence_path);
+            if self.fill_provenance {
+                t.evidence_id.clone_from(&self.evidence_id);
+                t.evidence_path.clone_from(&self.evidence_path);
+            }
             let loc = t.locator.get_or_insert_with(|| Locator::Row {
                 sheet: None,
                 row: (first + i + 1) as u32,
@@ -92,7 +98,10 @@ impl FrameSink {
     /// A sink that completes rows with `finisher`, in batches of [`BATCH_ROWS`].
     pub fn new(finisher: RowFinisher) -> Self {
         Self {
-            finisher,
+            finisher: RowFinisher {
+                fill_provenance: false,
+                ..finisher
+            },
             batch_rows: BATCH_ROWS,
         }
     }
@@ -114,14 +123,20 @@ impl FrameSink {
     /// no currency (EUR was filled in).
     pub fn flush(&self, txs: &mut Vec<Transaction>) -> PolarsResult<(DataFrame, usize)> {
         let missing = self.finisher.finish(txs, 0);
-        let df = gs_types::schema::to_frame(txs)?;
+        let mut df = gs_types::schema::to_frame(txs)?;
+        let n = txs.len();
         txs.clear();
+        let constant =
+            |name: &str, value: &str| StringChunked::full(name.into(), value, n).into_column();
+        df.replace(
+            "evidence_id",
+            constant("evidence_id", &self.finisher.evidence_id.0),
+        )?;
+        df.replace(
+            "evidence_path",
+            constant("evidence_path", &self.finisher.evidence_path),
+        )?;
         Ok((df, missing))
-    }
-
-    /// The row finisher (for the rows an importer did not stream).
-    pub fn finisher(&self) -> &RowFinisher {
-        &self.finisher
     }
 }
 

@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: ingest allocates a few short-lived strings per
+/// row, and glibc's malloc/free plus its page faults were a quarter of a million-row ingest
+/// (docs/BENCHMARKS.md). Polars recommends the same for its users.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// geldspur — reads seized bank evidence (MT940, CAMT, bank CSV, spreadsheets, PDF statements,
 /// DATEV, OFX) into one provenance-carrying transaction table. Never opens a network connection.
 #[derive(Parser, Debug)]

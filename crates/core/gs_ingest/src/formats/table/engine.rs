@@ -1362,6 +1362,7 @@ fn parse_range(
     }
     if let Some(sink) = sink {
         out.flush(sink, false)?;
+        out.txs = Vec::new(); // the batch buffer (~20 MB) is not kept while other chunks run
     }
     Ok(Some(out))
 }
