@@ -1,7 +1,7 @@
 //! The ingest orchestrator: inputs → evidence files → importers (in parallel) → canonical
 //! transactions + evidence manifest.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,7 @@ use crate::mapping::TableMapping;
 use crate::rows::{FrameSink, RowFinisher};
 use crate::walk::sha256_hex;
 use crate::{mirror, reconcile};
-use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
+use polars::prelude::{DataFrame, IntoColumn, PlHashSet, PolarsResult, StringChunked};
 
 /// Settings of one ingest run.
 #[derive(Clone, Debug)]
@@ -540,7 +540,7 @@ enum Rows {
 
 /// Positions of rows whose tx id repeats an earlier row's (two rows with one locator).
 fn repeated_ids<'a>(ids: impl Iterator<Item = &'a str>, n: usize) -> Vec<usize> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(n);
+    let mut seen: PlHashSet<&str> = PlHashSet::with_capacity_and_hasher(n, Default::default());
     ids.enumerate()
         .filter_map(|(i, id)| (!seen.insert(id)).then_some(i))
         .collect()

@@ -8,10 +8,8 @@
 //!   parse; each batch is completed and turned into a frame chunk at once, so a million-row
 //!   export never exists as a million `Transaction`s.
 
-use std::collections::HashMap;
-
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
-use polars::prelude::{ChunkFull, DataFrame, IntoColumn, PolarsResult, StringChunked};
+use polars::prelude::{ChunkFull, DataFrame, IntoColumn, PlHashMap, PolarsResult, StringChunked};
 use rayon::prelude::*;
 
 use crate::channel;
@@ -59,7 +57,7 @@ impl RowFinisher {
         });
         // channels: few distinct (code, booking text) pairs per file; derive each once
         let channels: Vec<Channel> = {
-            let mut cache: HashMap<(Option<&str>, Option<&str>), Channel> = HashMap::new();
+            let mut cache: PlHashMap<(Option<&str>, Option<&str>), Channel> = PlHashMap::default();
             txs.iter()
                 .map(|t| {
                     if t.channel != Channel::Unknown {

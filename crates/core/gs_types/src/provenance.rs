@@ -54,16 +54,8 @@ impl TxIdDeriver {
     /// The id of the row at `locator`; equal to [`TxId::derive`].
     pub fn derive(&self, locator: &Locator) -> TxId {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        struct Feed<'a>(&'a mut Sha256);
-        impl fmt::Write for Feed<'_> {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                self.0.update(s.as_bytes());
-                Ok(())
-            }
-        }
         let mut h = self.prefix.clone();
-        // formatting into the hasher cannot fail
-        let _ = fmt::Write::write_fmt(&mut Feed(&mut h), format_args!("{locator}"));
+        locator.with_text(|t| h.update(t.as_bytes()));
         let digest = h.finalize();
         let mut s = String::with_capacity(16);
         for &b in &digest[..8] {
@@ -112,6 +104,30 @@ pub enum Locator {
 }
 
 impl Locator {
+    /// Calls `f` with the text `Display` writes. The common `row=N` is written into a stack
+    /// buffer without the formatting machinery: ids and the frame's locator column need it for
+    /// every row of a million-row export.
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        if let Locator::Row { sheet: None, row } = self {
+            let mut buf = *b"row=0000000000";
+            let mut n = *row;
+            let mut i = buf.len();
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let digits = buf.len() - i;
+            buf.copy_within(i.., 4);
+            // ASCII by construction
+            return f(std::str::from_utf8(&buf[..4 + digits]).unwrap_or_default());
+        }
+        f(&self.to_string())
+    }
+
     /// Parses the text written by `Display` (`row=17`, `sheet=Umsätze row=17`,
     /// `statement=2 entry=5 detail=1 line=34`, `page=3 line=12`). Sheet names may contain
     /// spaces: everything between `sheet=` and the last ` row=` is the name.
@@ -197,6 +213,22 @@ mod tests {
             Locator::Page { page: 3, line: 12 }.to_string(),
             "page=3 line=12"
         );
+    }
+
+    #[test]
+    fn with_text_writes_what_display_writes() {
+        let mut all: Vec<Locator> = [0, 1, 9, 10, 99, 100, 65_536, 999_999_999, u32::MAX]
+            .into_iter()
+            .map(|row| Locator::Row { sheet: None, row })
+            .collect();
+        all.push(Locator::Row {
+            sheet: Some("Umsätze".into()),
+            row: 17,
+        });
+        all.push(Locator::Page { page: 3, line: 12 });
+        for l in all {
+            assert_eq!(l.with_text(str::to_owned), l.to_string());
+        }
     }
 
     #[test]

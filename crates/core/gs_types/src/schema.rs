@@ -293,17 +293,16 @@ fn write_account_key(p: &PartyRef, buf: &mut String) -> bool {
 /// parallel (rayon): a million-row frame has 36 of them.
 pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
-    use std::fmt::Write as _;
     let n = txs.len();
     let builders: Vec<Builder<'_>> = vec![
         str_col(txs, "tx_id", |t| Some(t.tx_id.0.as_str())),
         str_col(txs, "evidence_id", |t| Some(t.evidence_id.0.as_str())),
         str_col(txs, "evidence_path", |t| Some(t.evidence_path.as_str())),
         fmt_col(txs, "locator", |t, buf| {
-            // formatting into a String cannot fail
-            t.locator
-                .as_ref()
-                .is_some_and(|l| write!(buf, "{l}").is_ok())
+            t.locator.as_ref().is_some_and(|l| {
+                l.with_text(|text| buf.push_str(text));
+                true
+            })
         }),
         str_col(txs, "source_kind", |t| Some(t.source_kind.as_str())),
         Box::new(|| {

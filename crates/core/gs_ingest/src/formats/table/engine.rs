@@ -572,10 +572,32 @@ const OTHER: &[&str] = &[
     "total credit",
 ];
 
+/// Bit `n` is set when a label of [`OPENING`], [`CLOSING`] or [`OTHER`] is `n` bytes long.
+const LABEL_LENGTHS: u64 = {
+    let lists = [OPENING, CLOSING, OTHER];
+    let mut mask = 0u64;
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            mask |= 1 << lists[l][i].len();
+            i += 1;
+        }
+        l += 1;
+    }
+    mask
+};
+
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
     let t = t.trim().trim_end_matches(':').trim();
     if t.len() < 4 || t.len() > 40 {
+        return None;
+    }
+    // Called for every cell of every row: a cell can only be a label when its length is a
+    // label's length or it starts like a prefix label ("kontostand vom", "summe ", "total").
+    let first = t.as_bytes()[0].to_ascii_lowercase();
+    if LABEL_LENGTHS & (1 << t.len()) == 0 && !matches!(first, b'k' | b's' | b't') {
         return None;
     }
     if eq_any(t, OPENING) {
