@@ -41,6 +41,15 @@ fn main() {
     let out = gs_pipeline::run(&req, &Progress::new()).expect("ingest");
     let secs = start.elapsed().as_secs_f64();
     let frame_bytes = out.frame.estimated_size() as u64;
+    if std::env::var_os("GS_BENCH_COLUMNS").is_some() {
+        for c in out.frame.columns() {
+            println!(
+                "  {:<24} {:>8.1} MiB",
+                c.name().as_str(),
+                c.as_materialized_series().estimated_size() as f64 / (1024.0 * 1024.0)
+            );
+        }
+    }
     let peak = gs_benches::peak_rss_bytes().unwrap_or(0);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     println!(

@@ -398,6 +398,40 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     DataFrame::new(n, cols)
 }
 
+/// A string column whose values are byte ranges of one shared text (`text[start..start+len]`,
+/// each on character boundaries): the values are not copied, the column's chunk holds (a
+/// slice of) the text itself. Used for `source_text` when a big export is read into frames.
+pub fn text_span_column(
+    name: &str,
+    text: &polars_buffer::Buffer<u8>,
+    spans: &[(usize, usize)],
+) -> PolarsResult<Column> {
+    use polars_arrow::array::{Utf8ViewArray, View};
+    use polars_arrow::datatypes::ArrowDataType;
+    let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
+    let hi = spans.iter().map(|s| s.0 + s.1).max().unwrap_or(0);
+    polars_ensure!(
+        lo <= hi && hi <= text.len() && hi - lo <= u32::MAX as usize,
+        ComputeError: "text spans {lo}..{hi} outside the text ({} bytes)", text.len()
+    );
+    let region = text.clone().sliced(lo..hi);
+    let views: Vec<View> = spans
+        .iter()
+        .map(|&(start, len)| {
+            let off = start - lo;
+            View::new_from_bytes(&region[off..off + len], 0, off as u32)
+        })
+        .collect();
+    // validates every value as UTF-8 (a span cut inside a character is an error, not UB)
+    let arr = Utf8ViewArray::try_new(
+        ArrowDataType::Utf8View,
+        views.into(),
+        vec![region].into(),
+        None,
+    )?;
+    Ok(StringChunked::with_chunk(name.into(), arr).into_column())
+}
+
 /// Stacks canonical frames (e.g. one per parsed batch) in order. The result keeps one chunk
 /// per input frame: nothing is copied.
 pub fn concat(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 
 use gs_types::{DecimalSeparator, Iban, Money, PartyRef};
+use polars_buffer::Buffer;
 
 use super::table::engine::{self, Plan, summary_label, summary_value};
 use super::table::{finish, head_rows};
@@ -592,8 +593,20 @@ impl Importer for BankCsvImporter {
     }
 
     fn import(&self, file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutput> {
-        let (text, encoding, had_errors) = decode(file);
-        let text: &str = &text;
+        let (decoded, encoding, had_errors) = decode(file);
+        // Frame mode: the decoded text moves into an Arrow buffer (no copy for a decoded
+        // file) that the frame's `source_text` column then points into.
+        let (shared, plain) = if ctx.frames.is_some() {
+            (Some(Buffer::from(decoded.into_owned().into_bytes())), None)
+        } else {
+            (None, Some(decoded))
+        };
+        let text: &str = match &shared {
+            Some(b) => {
+                std::str::from_utf8(b.as_slice()).map_err(|e| IngestError::Frame(e.to_string()))?
+            }
+            None => plain.as_deref().unwrap_or_default(),
+        };
         let head_end = floor_char(text, 64 * 1024);
         let Some(delim) = super::table::csvtok::sniff_delimiter(&text[..head_end]) else {
             return Err(IngestError::malformed(
@@ -660,6 +673,7 @@ impl Importer for BankCsvImporter {
             tok.pos(),
             start_line,
             ctx.frames,
+            shared.as_ref(),
             ctx.progress,
         )?;
         if chunk.opening.is_none() {

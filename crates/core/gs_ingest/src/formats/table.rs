@@ -926,6 +926,7 @@ fn import_text(file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutpu
         tok.pos(),
         start_line,
         ctx.frames,
+        None,
         ctx.progress,
     )?;
     let mut out = ImportOutput::new(if user {

@@ -18,6 +18,7 @@ use crate::error::{IngestError, Result};
 use crate::mapping::{Role, TableMapping, resolve_column};
 use crate::rows::FrameSink;
 use polars::prelude::DataFrame;
+use polars_buffer::Buffer;
 
 /// Read access to one row's cells.
 pub(crate) trait Row {
@@ -42,6 +43,35 @@ impl Row for [Cow<'_, str>] {
     fn text(&self, i: usize) -> Option<&str> {
         let t = self.get(i)?.trim();
         (!t.is_empty()).then_some(t)
+    }
+}
+
+/// Cells trimmed once when the record was read (see [`trim_fields`]): `text` only checks for
+/// emptiness. `process_row` reads most cells several times.
+pub(crate) struct TrimmedRow<'r, 'a>(pub &'r [Cow<'a, str>]);
+
+impl Row for TrimmedRow<'_, '_> {
+    fn width(&self) -> usize {
+        self.0.len()
+    }
+    fn text(&self, i: usize) -> Option<&str> {
+        let t: &str = self.0.get(i)?;
+        (!t.is_empty()).then_some(t)
+    }
+}
+
+/// Trims every field in place (borrowed fields are re-sliced, not copied).
+pub(crate) fn trim_fields(fields: &mut [Cow<'_, str>]) {
+    for f in fields {
+        match f {
+            Cow::Borrowed(s) => *s = s.trim(),
+            Cow::Owned(s) => {
+                let t = s.trim();
+                if t.len() != s.len() {
+                    *s = t.to_owned();
+                }
+            }
+        }
     }
 }
 
@@ -252,6 +282,9 @@ pub(crate) struct ChunkOut {
     pub frames: Vec<DataFrame>,
     /// Frame mode: flushed rows that had no currency (the sink filled in EUR).
     pub flushed_without_currency: usize,
+    /// Frame mode over a shared text: rows keep no `source_text`; their record's byte range
+    /// in the text is kept here instead (one per row of `txs`) and becomes the column.
+    spans: Option<Vec<(usize, usize)>>,
     last_account: Option<(String, PartyRef)>,
 }
 
@@ -275,16 +308,33 @@ impl ChunkOut {
 
     /// Frame mode: hands the rows parsed so far to the sink. `keep_last` keeps the newest row
     /// back (a continuation row may still extend its purpose).
-    fn flush(&mut self, sink: &FrameSink, keep_last: bool) -> Result<()> {
+    fn flush(
+        &mut self,
+        sink: &FrameSink,
+        keep_last: bool,
+        shared: Option<&Buffer<u8>>,
+    ) -> Result<()> {
         let last = if keep_last { self.txs.pop() } else { None };
+        let last_span = match (&mut self.spans, last.is_some()) {
+            (Some(s), true) => s.pop(),
+            _ => None,
+        };
         if !self.txs.is_empty() {
-            let (df, missing) = sink
-                .flush(&mut self.txs)
-                .map_err(|e| IngestError::Frame(e.to_string()))?;
+            let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
+            let (mut df, missing) = sink.flush(&mut self.txs).map_err(frame_err)?;
+            if let (Some(spans), Some(text)) = (&mut self.spans, shared) {
+                let col = gs_types::schema::text_span_column("source_text", text, spans)
+                    .map_err(frame_err)?;
+                df.replace("source_text", col).map_err(frame_err)?;
+                spans.clear();
+            }
             self.flushed_without_currency += missing;
             self.frames.push(df);
         }
         self.txs.extend(last);
+        if let Some(s) = &mut self.spans {
+            s.extend(last_span);
+        }
         Ok(())
     }
 
@@ -590,7 +640,10 @@ const LABEL_LENGTHS: u64 = {
 
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
-    let t = t.trim().trim_end_matches(':').trim();
+    let mut t = t.trim();
+    if t.ends_with(':') {
+        t = t.trim_end_matches(':').trim_end();
+    }
     if t.len() < 4 || t.len() > 40 {
         return None;
     }
@@ -1193,7 +1246,9 @@ pub(crate) fn process_row<R: Row + ?Sized>(
     {
         out.pending.push(loc.to_string());
     }
-    raw.clone_into(&mut tx.source_text);
+    if out.spans.is_none() {
+        raw.clone_into(&mut tx.source_text);
+    }
     out.txs.push(tx);
 }
 
@@ -1336,6 +1391,7 @@ fn parse_range(
     range: Range<usize>,
     line: u32,
     sink: Option<&FrameSink>,
+    shared: Option<&Buffer<u8>>,
     progress: &Progress,
 ) -> Result<Option<ChunkOut>> {
     let mut tok = Tokenizer::new(text, delim, range.start, line);
@@ -1344,8 +1400,13 @@ fn parse_range(
         Some(s) => s.batch_rows() + 1,
         None => (range.end - range.start) / 160 + 1,
     };
+    // source_text as byte ranges of the shared text: only where a row is one record
+    // (continuation rows append to the row before)
+    let spans = (sink.is_some() && shared.is_some() && !plan.continuation)
+        .then(|| Vec::with_capacity(capacity));
     let mut out = ChunkOut {
         txs: Vec::with_capacity(capacity),
+        spans,
         ..ChunkOut::default()
     };
     let mut since = 0u64;
@@ -1354,9 +1415,11 @@ fn parse_range(
             break;
         };
         let raw = text.get(rec.start..rec.end).unwrap_or("");
+        trim_fields(&mut fields);
+        let before = out.txs.len();
         process_row(
             plan,
-            fields.as_slice(),
+            &TrimmedRow(&fields),
             &Locator::Row {
                 sheet: None,
                 row: rec.line,
@@ -1364,10 +1427,15 @@ fn parse_range(
             raw,
             &mut out,
         );
+        if out.txs.len() > before
+            && let Some(s) = &mut out.spans
+        {
+            s.push((rec.start, raw.len()));
+        }
         if let Some(sink) = sink
             && out.txs.len() > sink.batch_rows()
         {
-            out.flush(sink, true)?;
+            out.flush(sink, true, shared)?;
         }
         since += 1;
         if since >= 4096 {
@@ -1383,14 +1451,15 @@ fn parse_range(
         return Ok(None);
     }
     if let Some(sink) = sink {
-        out.flush(sink, false)?;
+        out.flush(sink, false, shared)?;
         out.txs = Vec::new(); // the batch buffer (~20 MB) is not kept while other chunks run
     }
     Ok(Some(out))
 }
 
 /// Parses the records of `text[from..]` (first record on `line`), in parallel for big inputs.
-/// With a frame sink (frame mode) the rows come back as frame chunks, not as transactions.
+/// With a frame sink (frame mode) the rows come back as frame chunks, not as transactions;
+/// when `shared` holds `text` itself (same bytes), `source_text` values point into it.
 pub(crate) fn parse_text(
     plan: &Plan,
     text: &str,
@@ -1398,8 +1467,10 @@ pub(crate) fn parse_text(
     from: usize,
     line: u32,
     sink: Option<&FrameSink>,
+    shared: Option<&Buffer<u8>>,
     progress: &Progress,
 ) -> Result<ChunkOut> {
+    let shared = shared.filter(|b| std::ptr::eq(b.as_slice(), text.as_bytes()));
     use rayon::prelude::*;
     // continuation rows refer to the row before, which may sit in the previous chunk
     let big = !plan.continuation && text.len().saturating_sub(from) > (4 << 20);
@@ -1409,7 +1480,7 @@ pub(crate) fn parse_text(
         if ranges.len() > 1 {
             let results: Vec<Result<Option<ChunkOut>>> = ranges
                 .into_par_iter()
-                .map(|(r, l)| parse_range(plan, text, delim, r, l, sink, progress))
+                .map(|(r, l)| parse_range(plan, text, delim, r, l, sink, shared, progress))
                 .collect();
             let mut all = ChunkOut::default();
             let total: usize = results
@@ -1437,7 +1508,7 @@ pub(crate) fn parse_text(
         }
     }
     let end = text.len();
-    let r = parse_range(plan, text, delim, from..end, line, sink, progress)?;
+    let r = parse_range(plan, text, delim, from..end, line, sink, shared, progress)?;
     Ok(r.unwrap_or_default())
 }
 
