@@ -242,6 +242,10 @@ fn str_col<'a>(
     f: fn(&Transaction) -> Option<&str>,
 ) -> Builder<'a> {
     Box::new(move || {
+        if txs.iter().all(|t| f(t).is_none()) {
+            // a column the format never fills costs nothing (no view per row)
+            return Ok(Column::full_null(name.into(), txs.len(), &DataType::String));
+        }
         let ca: StringChunked = txs.iter().map(f).collect();
         Ok(ca.with_name(name.into()).into_column())
     })
@@ -315,6 +319,9 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
             .cast(&DataType::Date)
         }),
         Box::new(|| {
+            if txs.iter().all(|t| t.value_date.is_none()) {
+                return Ok(Column::full_null("value_date".into(), n, &DataType::Date));
+            }
             Column::new(
                 "value_date".into(),
                 txs.iter()
@@ -324,13 +331,17 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
             .cast(&DataType::Date)
         }),
         Box::new(|| {
+            let dtype = DataType::Datetime(TimeUnit::Milliseconds, None);
+            if txs.iter().all(|t| t.timestamp.is_none()) {
+                return Ok(Column::full_null("timestamp".into(), n, &dtype));
+            }
             Column::new(
                 "timestamp".into(),
                 txs.iter()
                     .map(|t| t.timestamp.map(|ts| ts.and_utc().timestamp_millis()))
                     .collect::<Vec<Option<i64>>>(),
             )
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .cast(&dtype)
         }),
         Box::new(|| {
             Ok(Column::new(
@@ -371,6 +382,13 @@ pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
         str_col(txs, "mandate_ref", |t| t.mandate_ref.as_deref()),
         str_col(txs, "creditor_id", |t| t.creditor_id.as_deref()),
         Box::new(|| {
+            if txs.iter().all(|t| t.balance_after.is_none()) {
+                return Ok(Column::full_null(
+                    "balance_after_cents".into(),
+                    n,
+                    &DataType::Int64,
+                ));
+            }
             Ok(Column::new(
                 "balance_after_cents".into(),
                 txs.iter()
@@ -432,17 +450,38 @@ pub fn text_span_column(
     Ok(StringChunked::with_chunk(name.into(), arr).into_column())
 }
 
-/// Stacks canonical frames (e.g. one per parsed batch) in order. The result keeps one chunk
-/// per input frame: nothing is copied.
+/// Stacks canonical frames (e.g. one per parsed batch) in order. Nothing is copied: a column
+/// keeps one chunk per input frame, and a column that is the same constant (or all null) in
+/// every input stays a constant column.
 pub fn concat(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
-    let mut it = frames.into_iter();
-    let Some(mut first) = it.next() else {
-        return to_frame(&[]);
-    };
-    for f in it {
-        first.vstack_mut_owned(f)?;
+    if frames.len() <= 1 {
+        return match frames.into_iter().next() {
+            Some(f) => Ok(f),
+            None => to_frame(&[]),
+        };
     }
-    Ok(first)
+    let n: usize = frames.iter().map(DataFrame::height).sum();
+    let first = &frames[0];
+    let mut cols = Vec::with_capacity(first.width());
+    for (j, c0) in first.columns().iter().enumerate() {
+        let parts = || frames.iter().map(move |f| &f.columns()[j]);
+        let constant = c0
+            .as_scalar_column()
+            .map(|s| s.scalar())
+            .filter(|s0| parts().all(|c| c.as_scalar_column().is_some_and(|s| s.scalar() == *s0)));
+        let col = match constant {
+            Some(s) => Column::new_scalar(c0.name().clone(), s.clone(), n),
+            None => {
+                let mut c = c0.clone();
+                for part in parts().skip(1) {
+                    c.append(part)?;
+                }
+                c
+            }
+        };
+        cols.push(col);
+    }
+    DataFrame::new(n, cols)
 }
 
 /// Reads transactions back from a canonical frame (e.g. an ingest's `transactions.parquet`).
