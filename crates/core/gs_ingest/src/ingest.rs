@@ -540,7 +540,8 @@ enum Rows {
 
 /// Positions of rows whose tx id repeats an earlier row's (two rows with one locator).
 fn repeated_ids<'a>(ids: impl Iterator<Item = &'a str>, n: usize) -> Vec<usize> {
-    let mut seen: PlHashSet<&str> = PlHashSet::with_capacity_and_hasher(n, Default::default());
+    let mut seen: PlHashSet<&str> = PlHashSet::default();
+    seen.reserve(n);
     ids.enumerate()
         .filter_map(|(i, id)| (!seen.insert(id)).then_some(i))
         .collect()

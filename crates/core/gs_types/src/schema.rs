@@ -429,7 +429,7 @@ pub fn text_span_column(
     let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
     let hi = spans.iter().map(|s| s.0 + s.1).max().unwrap_or(0);
     polars_ensure!(
-        lo <= hi && hi <= text.len() && hi - lo <= u32::MAX as usize,
+        lo <= hi && hi <= text.len() && u32::try_from(hi - lo).is_ok(),
         ComputeError: "text spans {lo}..{hi} outside the text ({} bytes)", text.len()
     );
     let region = text.clone().sliced(lo..hi);
@@ -467,17 +467,16 @@ pub fn concat(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
         let parts = || frames.iter().map(move |f| &f.columns()[j]);
         let constant = c0
             .as_scalar_column()
-            .map(|s| s.scalar())
+            .map(polars::frame::column::ScalarColumn::scalar)
             .filter(|s0| parts().all(|c| c.as_scalar_column().is_some_and(|s| s.scalar() == *s0)));
-        let col = match constant {
-            Some(s) => Column::new_scalar(c0.name().clone(), s.clone(), n),
-            None => {
-                let mut c = c0.clone();
-                for part in parts().skip(1) {
-                    c.append(part)?;
-                }
-                c
+        let col = if let Some(s) = constant {
+            Column::new_scalar(c0.name().clone(), s.clone(), n)
+        } else {
+            let mut c = c0.clone();
+            for part in parts().skip(1) {
+                c.append(part)?;
             }
+            c
         };
         cols.push(col);
     }

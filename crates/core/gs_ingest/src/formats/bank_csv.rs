@@ -672,8 +672,10 @@ impl Importer for BankCsvImporter {
             delim,
             tok.pos(),
             start_line,
-            ctx.frames,
-            shared.as_ref(),
+            engine::FrameOut {
+                sink: ctx.frames,
+                shared: shared.as_ref(),
+            },
             ctx.progress,
         )?;
         if chunk.opening.is_none() {
@@ -726,12 +728,11 @@ fn decode(file: &SourceFile) -> (Cow<'_, str>, &'static str, bool) {
         "windows-1252" | "ISO-8859-2" | "windows-1250" => enc,
         _ => encoding_rs::WINDOWS_1252,
     };
-    match decode_single_byte_parallel(bytes, enc) {
-        Some((text, had_errors)) => (Cow::Owned(text), enc.name(), had_errors),
-        None => {
-            let (t, had_errors) = enc.decode_without_bom_handling(bytes);
-            (Cow::Owned(t.into_owned()), enc.name(), had_errors)
-        }
+    if let Some((text, had_errors)) = decode_single_byte_parallel(bytes, enc) {
+        (Cow::Owned(text), enc.name(), had_errors)
+    } else {
+        let (t, had_errors) = enc.decode_without_bom_handling(bytes);
+        (Cow::Owned(t.into_owned()), enc.name(), had_errors)
     }
 }
 

@@ -925,8 +925,10 @@ fn import_text(file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutpu
         delim,
         tok.pos(),
         start_line,
-        ctx.frames,
-        None,
+        engine::FrameOut {
+            sink: ctx.frames,
+            shared: None,
+        },
         ctx.progress,
     )?;
     let mut out = ImportOutput::new(if user {

@@ -1382,6 +1382,15 @@ fn comdirect_text(bt: &str, tx: &mut Transaction) -> Option<String> {
     (!text_parts.is_empty()).then(|| text_parts.join(" "))
 }
 
+/// Frame mode settings of a parse: the sink, and the shared text `source_text` may point into.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FrameOut<'s> {
+    /// Where batches of rows go (frame mode); `None`: rows stay transactions.
+    pub sink: Option<&'s FrameSink>,
+    /// The parsed text as an Arrow buffer (only used when it is the very same bytes).
+    pub shared: Option<&'s Buffer<u8>>,
+}
+
 /// Parses text records in `range` (starting on `line`). Returns `Ok(None)` when the range did not
 /// end on a record boundary (quote parity was wrong; the caller re-parses sequentially).
 fn parse_range(
@@ -1390,10 +1399,10 @@ fn parse_range(
     delim: u8,
     range: Range<usize>,
     line: u32,
-    sink: Option<&FrameSink>,
-    shared: Option<&Buffer<u8>>,
+    frames: FrameOut<'_>,
     progress: &Progress,
 ) -> Result<Option<ChunkOut>> {
+    let FrameOut { sink, shared } = frames;
     let mut tok = Tokenizer::new(text, delim, range.start, line);
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(plan.headers.len() + 2);
     let capacity = match sink {
@@ -1466,12 +1475,16 @@ pub(crate) fn parse_text(
     delim: u8,
     from: usize,
     line: u32,
-    sink: Option<&FrameSink>,
-    shared: Option<&Buffer<u8>>,
+    frames: FrameOut<'_>,
     progress: &Progress,
 ) -> Result<ChunkOut> {
-    let shared = shared.filter(|b| std::ptr::eq(b.as_slice(), text.as_bytes()));
     use rayon::prelude::*;
+    let frames = FrameOut {
+        sink: frames.sink,
+        shared: frames
+            .shared
+            .filter(|b| std::ptr::eq(b.as_slice(), text.as_bytes())),
+    };
     // continuation rows refer to the row before, which may sit in the previous chunk
     let big = !plan.continuation && text.len().saturating_sub(from) > (4 << 20);
     if big {
@@ -1480,7 +1493,7 @@ pub(crate) fn parse_text(
         if ranges.len() > 1 {
             let results: Vec<Result<Option<ChunkOut>>> = ranges
                 .into_par_iter()
-                .map(|(r, l)| parse_range(plan, text, delim, r, l, sink, shared, progress))
+                .map(|(r, l)| parse_range(plan, text, delim, r, l, frames, progress))
                 .collect();
             let mut all = ChunkOut::default();
             let total: usize = results
@@ -1508,7 +1521,7 @@ pub(crate) fn parse_text(
         }
     }
     let end = text.len();
-    let r = parse_range(plan, text, delim, from..end, line, sink, shared, progress)?;
+    let r = parse_range(plan, text, delim, from..end, line, frames, progress)?;
     Ok(r.unwrap_or_default())
 }
 
