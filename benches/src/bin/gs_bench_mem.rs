@@ -3,6 +3,9 @@
 //! (generates a Sparkasse CSV of `rows` rows, default 1,000,000, ingests it, prints both sizes).
 //! `frame` (default) is what `geldspur ingest` runs (frame built while reading); `transactions`
 //! is what the window and `analyze` run (every row as a `Transaction`, then the frame).
+//! Environment: `GS_BENCH_STAGES=1` times the stages one by one, `GS_BENCH_COLUMNS=1` prints
+//! each column's size, `GS_BENCH_DIR=DIR` keeps the generated CSV in DIR for the next run,
+//! `GS_BENCH_CANCEL_AFTER_MS=N` measures how fast a cancel stops the ingest.
 
 use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
@@ -16,8 +19,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let csv = gs_benches::big_csv(dir.path(), rows);
+    // GS_BENCH_DIR keeps the generated CSV between runs (profiles then show only the ingest)
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = std::env::var_os("GS_BENCH_DIR").map_or_else(|| tmp.path().to_path_buf(), Into::into);
+    let csv = gs_benches::big_csv(&dir, rows);
     let file_bytes = std::fs::metadata(&csv).map_or(0, |m| m.len());
     if let Some(ms) = std::env::var("GS_BENCH_CANCEL_AFTER_MS")
         .ok()
