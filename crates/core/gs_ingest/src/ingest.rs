@@ -671,8 +671,14 @@ fn finalize_frame(
     }
     drop(transactions);
     let mut df = gs_types::schema::concat(std::mem::take(frames))?;
+    // Polars counts distinct ids on all cores; the rare file with repeats is then searched
+    let all_distinct = df.column("tx_id")?.n_unique()? == df.height();
     let ids = df.column("tx_id")?.str()?.clone();
-    let dups = repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len());
+    let dups = if all_distinct {
+        Vec::new()
+    } else {
+        repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len())
+    };
     if !dups.is_empty() {
         let locators = df.column("locator")?.str()?.clone();
         let mut fixed: HashMap<usize, String> = HashMap::new();
@@ -847,6 +853,66 @@ mod tests {
         assert!(by_path.contains_key("paket.zip!/innen/brief.txt"));
         assert_eq!(by_path["bild.png"].sha256.len(), 64);
         assert!(res.transactions.is_empty());
+    }
+
+    #[test]
+    fn repeated_locators_get_distinct_ids_in_both_modes() {
+        let tx = |row: u32, cents: i64| Transaction {
+            locator: Some(Locator::Row { sheet: None, row }),
+            amount: gs_types::Money(cents),
+            booking_date: gs_types::chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+            ..Transaction::default()
+        };
+        let sha = "cd".repeat(32);
+        let run = |frame_only: bool| {
+            let mut out = ImportOutput::new("test");
+            out.transactions = vec![tx(2, -100), tx(3, 200), tx(3, 300), tx(4, -5)];
+            let mut e = entry("a.csv", 10, None, sha.clone(), skipped(""));
+            let (rows, _) = finalize(&mut e, &sha, out, frame_only);
+            let frame = match rows {
+                Rows::Transactions(t) => gs_types::schema::to_frame(&t).unwrap(),
+                Rows::Frame(f) => f,
+            };
+            (frame, e)
+        };
+        let (plain, e1) = run(false);
+        let (framed, e2) = run(true);
+        assert!(plain.equals_missing(&framed));
+        assert_eq!(e1.issues, e2.issues);
+        let ids: Vec<&str> = plain
+            .column("tx_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(Option::unwrap)
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), 4, "{ids:?}");
+        assert_eq!(
+            ids[1],
+            TxId::derive(
+                &sha,
+                &Locator::Row {
+                    sheet: None,
+                    row: 3
+                }
+            )
+            .0
+        );
+        let warned: Vec<_> = e1
+            .issues
+            .iter()
+            .filter(|i| i.message.contains("share this locator"))
+            .collect();
+        assert_eq!(warned.len(), 1);
+        assert_eq!(warned[0].locator.as_deref(), Some("row=3"));
+        // currency was filled in and counted
+        assert!(
+            e1.issues
+                .iter()
+                .any(|i| i.message == "4 rows without currency; EUR assumed")
+        );
     }
 
     #[test]

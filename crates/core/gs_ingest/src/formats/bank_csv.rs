@@ -715,9 +715,9 @@ fn decode(file: &SourceFile) -> (Cow<'_, str>, &'static str, bool) {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return (Cow::Borrowed(s), "UTF-8", false);
     }
-    // the same guess as text::decode makes (first MiB, German hint, restricted set)
+    // the same guess as text::decode makes (same sample, German hint, restricted set)
     let mut det = chardetng::EncodingDetector::new();
-    let head = &bytes[..bytes.len().min(1 << 20)];
+    let head = &bytes[..bytes.len().min(crate::text::ENCODING_SAMPLE_BYTES)];
     det.feed(head, head.len() == bytes.len());
     let enc = det.guess(Some(b"de"), true);
     let enc = match enc.name() {

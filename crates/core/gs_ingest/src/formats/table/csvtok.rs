@@ -68,6 +68,11 @@ impl<'a> Tokenizer<'a> {
                 let mut owned: Option<String> = None;
                 let mut seg = i;
                 loop {
+                    // jump to the next quote or line break (SIMD search: purposes are long)
+                    match memchr::memchr3(b'"', b'\n', b'\r', &b[i..]) {
+                        Some(k) => i += k,
+                        None => i = n,
+                    }
                     if i >= n {
                         break;
                     }
@@ -119,9 +124,7 @@ impl<'a> Tokenizer<'a> {
                 fields.push(value);
             } else {
                 let fstart = i;
-                while i < n && b[i] != self.delim && b[i] != b'\n' && b[i] != b'\r' {
-                    i += 1;
-                }
+                i = memchr::memchr3(self.delim, b'\n', b'\r', &b[i..]).map_or(n, |k| i + k);
                 fields.push(Cow::Borrowed(&text[fstart..i]));
             }
             if i < n && b[i] == self.delim {

@@ -622,21 +622,25 @@ const OTHER: &[&str] = &[
     "total credit",
 ];
 
-/// Bit `n` is set when a label of [`OPENING`], [`CLOSING`] or [`OTHER`] is `n` bytes long.
-const LABEL_LENGTHS: u64 = {
-    let lists = [OPENING, CLOSING, OTHER];
-    let mut mask = 0u64;
-    let mut l = 0;
-    while l < lists.len() {
-        let mut i = 0;
-        while i < lists[l].len() {
-            mask |= 1 << lists[l][i].len();
-            i += 1;
+/// The labels of [`OPENING`], [`CLOSING`] and [`OTHER`] by byte length (index), so that a
+/// cell is compared only with the labels of its own length: `summary_label` runs for every
+/// cell of every row.
+static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>> =
+    std::sync::LazyLock::new(|| {
+        let mut by_len: Vec<Vec<(&'static str, SummaryKind)>> = vec![Vec::new(); 41];
+        for (list, kind) in [
+            (OPENING, SummaryKind::Opening),
+            (CLOSING, SummaryKind::Closing),
+            (OTHER, SummaryKind::Other),
+        ] {
+            for &label in list {
+                if let Some(slot) = by_len.get_mut(label.len()) {
+                    slot.push((label, kind));
+                }
+            }
         }
-        l += 1;
-    }
-    mask
-};
+        by_len
+    });
 
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
@@ -647,24 +651,25 @@ pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
     if t.len() < 4 || t.len() > 40 {
         return None;
     }
-    // Called for every cell of every row: a cell can only be a label when its length is a
-    // label's length or it starts like a prefix label ("kontostand vom", "summe ", "total").
-    let first = t.as_bytes()[0].to_ascii_lowercase();
-    if LABEL_LENGTHS & (1 << t.len()) == 0 && !matches!(first, b'k' | b's' | b't') {
-        return None;
-    }
-    if eq_any(t, OPENING) {
-        return Some(SummaryKind::Opening);
+    // whole labels, in list order (an opening label wins over a closing one of equal text)
+    let whole = LABELS_BY_LEN
+        .get(t.len())
+        .into_iter()
+        .flatten()
+        .filter(|(label, _)| t.eq_ignore_ascii_case(label))
+        .map(|&(_, kind)| kind)
+        .next();
+    if whole.is_some() {
+        return whole;
     }
     let starts =
         |p: &str| t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    if eq_any(t, CLOSING) || starts("kontostand vom") {
+    if starts("kontostand vom") {
         return Some(SummaryKind::Closing);
     }
-    if eq_any(t, OTHER)
-        || ["summe ", "total ", "totale ", "totals "]
-            .iter()
-            .any(|p| starts(p))
+    if ["summe ", "total ", "totale ", "totals "]
+        .iter()
+        .any(|p| starts(p))
     {
         return Some(SummaryKind::Other);
     }
