@@ -671,14 +671,8 @@ fn finalize_frame(
     }
     drop(transactions);
     let mut df = gs_types::schema::concat(std::mem::take(frames))?;
-    // Polars counts distinct ids on all cores; the rare file with repeats is then searched
-    let all_distinct = df.column("tx_id")?.n_unique()? == df.height();
     let ids = df.column("tx_id")?.str()?.clone();
-    let dups = if all_distinct {
-        Vec::new()
-    } else {
-        repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len())
-    };
+    let dups = repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len());
     if !dups.is_empty() {
         let locators = df.column("locator")?.str()?.clone();
         let mut fixed: HashMap<usize, String> = HashMap::new();

@@ -60,11 +60,22 @@ impl Row for TrimmedRow<'_, '_> {
     }
 }
 
+/// `str::trim`, with a fast answer for the common cell that starts and ends with a visible
+/// ASCII character (Rust's `trim` decodes a char at each end and calls a pattern closure).
+fn trim_fast(s: &str) -> &str {
+    let b = s.as_bytes();
+    let visible = |c: u8| c > b' ' && c < 0x80;
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) if visible(f) && visible(l) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Trims every field in place (borrowed fields are re-sliced, not copied).
 pub(crate) fn trim_fields(fields: &mut [Cow<'_, str>]) {
     for f in fields {
         match f {
-            Cow::Borrowed(s) => *s = s.trim(),
+            Cow::Borrowed(s) => *s = trim_fast(s),
             Cow::Owned(s) => {
                 let t = s.trim();
                 if t.len() != s.len() {
@@ -644,7 +655,7 @@ static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>>
 
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
-    let mut t = t.trim();
+    let mut t = trim_fast(t);
     if t.ends_with(':') {
         t = t.trim_end_matches(':').trim_end();
     }
@@ -1533,6 +1544,28 @@ pub(crate) fn parse_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_fast_is_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}Müller\u{a0}",
+            "Müller",
+            "ü",
+            "x\t",
+            "\r\nx",
+            "a b",
+            "\u{2003}",
+            "€",
+            "1,00 €",
+        ] {
+            assert_eq!(trim_fast(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn fast_paths_agree_with_gs_types() {
