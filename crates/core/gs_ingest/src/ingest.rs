@@ -39,6 +39,9 @@ pub struct IngestOptions {
     /// importers (bank and table CSV) then never hold a whole file as `Transaction`s: the
     /// mode `geldspur ingest` uses. See [`crate::rows`].
     pub frame_only: bool,
+    /// Frame mode streams files from this size on (smaller files are read as transactions and
+    /// become one frame piece together). Default 8 MiB; tests use 0 to stream every file.
+    pub stream_min_bytes: u64,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +52,7 @@ impl Default for IngestOptions {
             max_archive_bytes: 4 << 30,
             mirror_window_days: 4,
             frame_only: false,
+            stream_min_bytes: STREAM_MIN_BYTES,
         }
     }
 }
@@ -372,9 +376,9 @@ impl Run<'_> {
         // The importer gets a per-file handle: rows count for the job and for this file.
         let file_progress = self.progress.begin_file(rel, size);
         let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
-        let sink = self
-            .opts
-            .frame_only
+        // frame mode streams big files only: a small file's rows are few, and one frame for
+        // all small files at the end is cheaper than a frame each
+        let sink = (self.opts.frame_only && size >= self.opts.stream_min_bytes)
             .then(|| FrameSink::new(RowFinisher::new(&sha, e.id.clone(), e.path.clone())));
         let ctx = ImportContext {
             mappings: &self.opts.mappings,
@@ -391,7 +395,7 @@ impl Run<'_> {
         self.progress.end_file(rel);
         match result {
             Ok(out) => {
-                let (rows, mappings) = finalize(&mut e, &sha, out, self.opts.frame_only);
+                let (rows, mappings) = finalize(&mut e, &sha, out);
                 let (txs, frame) = match rows {
                     Rows::Transactions(t) => (t, None),
                     Rows::Frame(f) => (Vec::new(), Some(f)),
@@ -573,14 +577,12 @@ fn missing_currency_issue(n: usize) -> Option<EvidenceIssue> {
     })
 }
 
-/// Fills ids, paths and channels, checks locators, reconciles balances. In frame mode the
-/// file's rows end as one canonical frame (its chunks as the importer streamed them).
-fn finalize(
-    e: &mut EvidenceFile,
-    sha: &str,
-    out: ImportOutput,
-    frame_only: bool,
-) -> (Rows, Vec<TableMapping>) {
+/// Files from this size on are streamed into frames in frame mode (default).
+const STREAM_MIN_BYTES: u64 = 8 << 20;
+
+/// Fills ids, paths and channels, checks locators, reconciles balances. When the importer
+/// streamed (frame mode) the file's rows end as one canonical frame (its chunks as streamed).
+fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<TableMapping>) {
     let ImportOutput {
         format,
         format_version,
@@ -596,7 +598,7 @@ fn finalize(
     let finisher = RowFinisher::new(sha, e.id.clone(), e.path.clone());
     let first: usize = frames.iter().map(DataFrame::height).sum();
     let missing = frames_without_currency + finisher.finish(&mut transactions, first);
-    let rows = if frame_only {
+    let rows = if !frames.is_empty() {
         match finalize_frame(
             sha,
             &mut frames,
@@ -757,7 +759,11 @@ pub fn ingest(
         }
     }
     let mut result = IngestResult::default();
-    let mut frames: Vec<DataFrame> = Vec::new();
+    // frame mode with streamed files: the frame's pieces in manifest order (runs of small
+    // files' transactions become one piece each)
+    let streamed = outcomes.iter().any(|o| o.frame.is_some());
+    let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
+    let mut pieces: Vec<DataFrame> = Vec::new();
     let mut mapping_names: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes {
         for m in o.mappings {
@@ -772,20 +778,33 @@ pub fn ingest(
         } else {
             result.transactions.extend(o.txs);
         }
-        frames.extend(o.frame.filter(|f| f.height() > 0));
+        if let Some(f) = o.frame.filter(|f| f.height() > 0) {
+            if !result.transactions.is_empty() {
+                pieces.push(gs_types::schema::to_frame(&result.transactions).map_err(frame_err)?);
+                result.transactions.clear();
+            }
+            pieces.push(f);
+        }
         result.manifest.push(o.entry);
     }
     if progress.is_cancelled() {
         return Err(IngestError::Cancelled);
     }
-    if opts.frame_only {
-        let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
-        let mut df = gs_types::schema::concat(frames).map_err(frame_err)?;
+    if streamed {
+        if !result.transactions.is_empty() {
+            pieces.push(gs_types::schema::to_frame(&result.transactions).map_err(frame_err)?);
+            result.transactions = Vec::new();
+        }
+        let mut df = gs_types::schema::concat(pieces).map_err(frame_err)?;
         result.mirrors =
             mirror::link_mirrors_in_frame(&mut df, opts.mirror_window_days).map_err(frame_err)?;
         result.frame = Some(df);
     } else {
         result.mirrors = mirror::link_mirrors(&mut result.transactions, opts.mirror_window_days);
+        if opts.frame_only {
+            let txs = std::mem::take(&mut result.transactions);
+            result.frame = Some(gs_types::schema::to_frame(&txs).map_err(frame_err)?);
+        }
     }
     progress.set_stage("done");
     Ok(result)
@@ -858,11 +877,20 @@ mod tests {
             ..Transaction::default()
         };
         let sha = "cd".repeat(32);
-        let run = |frame_only: bool| {
+        let run = |streamed: bool| {
             let mut out = ImportOutput::new("test");
-            out.transactions = vec![tx(2, -100), tx(3, 200), tx(3, 300), tx(4, -5)];
+            let mut txs = vec![tx(2, -100), tx(3, 200), tx(3, 300), tx(4, -5)];
             let mut e = entry("a.csv", 10, None, sha.clone(), skipped(""));
-            let (rows, _) = finalize(&mut e, &sha, out, frame_only);
+            if streamed {
+                // as a streaming importer hands its rows over in frame mode
+                let sink = FrameSink::new(RowFinisher::new(&sha, e.id.clone(), e.path.clone()));
+                let (df, missing) = sink.flush(&mut txs).unwrap();
+                out.frames = vec![df];
+                out.frames_without_currency = missing;
+            } else {
+                out.transactions = txs;
+            }
+            let (rows, _) = finalize(&mut e, &sha, out);
             let frame = match rows {
                 Rows::Transactions(t) => gs_types::schema::to_frame(&t).unwrap(),
                 Rows::Frame(f) => f,

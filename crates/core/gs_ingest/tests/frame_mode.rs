@@ -13,7 +13,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
 
+/// Transaction mode against frame mode, once with the default streaming threshold (small files
+/// stay transactions) and once streaming every file.
 fn both_modes(input: &Path) -> (usize, usize) {
+    let mut out = (0, 0);
+    for stream_min_bytes in [IngestOptions::default().stream_min_bytes, 0] {
+        out = compare(input, stream_min_bytes);
+    }
+    out
+}
+
+fn compare(input: &Path, stream_min_bytes: u64) -> (usize, usize) {
     let plain = ingest(
         &[input.to_path_buf()],
         &IngestOptions::default(),
@@ -24,6 +34,7 @@ fn both_modes(input: &Path) -> (usize, usize) {
         &[input.to_path_buf()],
         &IngestOptions {
             frame_only: true,
+            stream_min_bytes,
             ..IngestOptions::default()
         },
         &Progress::new(),
