@@ -598,25 +598,7 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<Ta
     let finisher = RowFinisher::new(sha, e.id.clone(), e.path.clone());
     let first: usize = frames.iter().map(DataFrame::height).sum();
     let missing = frames_without_currency + finisher.finish(&mut transactions, first);
-    let rows = if !frames.is_empty() {
-        match finalize_frame(
-            sha,
-            &mut frames,
-            transactions,
-            &mut issues,
-            missing,
-            &statements,
-        ) {
-            Ok(df) => Rows::Frame(df),
-            Err(err) => {
-                e.status = failed(format!("building the canonical frame failed: {err}"));
-                return (
-                    Rows::Frame(gs_types::schema::concat(Vec::new()).unwrap_or_default()),
-                    mappings_used,
-                );
-            }
-        }
-    } else {
+    let rows = if frames.is_empty() {
         // Two rows with one locator would share a tx id: keep both, make the later id unique.
         let dups = repeated_ids(
             transactions.iter().map(|t| t.tx_id.0.as_str()),
@@ -642,6 +624,24 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<Ta
             issues.extend(reconcile::running_balances(&transactions));
         }
         Rows::Transactions(transactions)
+    } else {
+        match finalize_frame(
+            sha,
+            &mut frames,
+            transactions,
+            &mut issues,
+            missing,
+            &statements,
+        ) {
+            Ok(df) => Rows::Frame(df),
+            Err(err) => {
+                e.status = failed(format!("building the canonical frame failed: {err}"));
+                return (
+                    Rows::Frame(gs_types::schema::concat(Vec::new()).unwrap_or_default()),
+                    mappings_used,
+                );
+            }
+        }
     };
     let n = match &rows {
         Rows::Transactions(t) => t.len(),
