@@ -54,6 +54,16 @@ fn compare(input: &Path, stream_min_bytes: u64) -> (usize, usize) {
         "frames differ for {}",
         input.display()
     );
+    // what `geldspur ingest` writes: the streamed frame (chunks, constant columns, views into
+    // the shared text) round-trips through parquet
+    let dir = tempfile::tempdir().unwrap();
+    let mut written = got.clone();
+    gs_ingest::output::write(&framed, &mut written, dir.path()).unwrap();
+    let back = gs_ingest::output::read_transactions(
+        &dir.path().join(gs_ingest::output::TRANSACTIONS_FILE),
+    )
+    .unwrap();
+    assert!(expected.equals_missing(&back), "parquet round trip");
     (plain.transactions.len(), plain.mirrors)
 }
 

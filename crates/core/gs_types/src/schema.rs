@@ -242,9 +242,19 @@ fn str_col<'a>(
     f: fn(&Transaction) -> Option<&str>,
 ) -> Builder<'a> {
     Box::new(move || {
-        if txs.iter().all(|t| f(t).is_none()) {
-            // a column the format never fills costs nothing (no view per row)
-            return Ok(Column::full_null(name.into(), txs.len(), &DataType::String));
+        // a column with one value in every row (never filled, or the statement's own account,
+        // currency, row kind) is a scalar column: no view and no copy per row
+        if let Some(first) = txs.first().map(f)
+            && txs.iter().all(|t| f(t) == first)
+        {
+            return Ok(match first {
+                None => Column::full_null(name.into(), txs.len(), &DataType::String),
+                Some(v) => Column::new_scalar(
+                    name.into(),
+                    Scalar::new(DataType::String, AnyValue::StringOwned(v.into())),
+                    txs.len(),
+                ),
+            });
         }
         let ca: StringChunked = txs.iter().map(f).collect();
         Ok(ca.with_name(name.into()).into_column())
