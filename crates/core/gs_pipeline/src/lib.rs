@@ -324,6 +324,43 @@ mod frame_tests {
         assert_eq!(without.frame.height(), 0);
         assert_eq!(without.ingest.transactions, with.ingest.transactions);
     }
+
+    #[test]
+    fn frame_only_gives_the_same_frame_and_summary() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../testdata/demo-case");
+        let plain = run(
+            &Request {
+                inputs: vec![demo.clone()],
+                ..Default::default()
+            },
+            &Progress::new(),
+        )
+        .unwrap();
+        for stream_min_bytes in [IngestOptions::default().stream_min_bytes, 0] {
+            let framed = run(
+                &Request {
+                    inputs: vec![demo.clone()],
+                    frame_only: true,
+                    ingest: IngestOptions {
+                        stream_min_bytes,
+                        ..IngestOptions::default()
+                    },
+                    ..Default::default()
+                },
+                &Progress::new(),
+            )
+            .unwrap();
+            assert!(framed.ingest.transactions.is_empty());
+            assert!(plain.frame.equals_missing(&framed.frame));
+            let summary = CaseSummary::of_outcome(&framed);
+            assert_eq!(summary, CaseSummary::of(&plain.ingest));
+            assert_eq!(summary, CaseSummary::of_outcome(&plain));
+            assert!(
+                summary.accounts > 1 && summary.date_span.is_some(),
+                "{summary:?}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
