@@ -5,7 +5,8 @@
 //! is what the window and `analyze` run (every row as a `Transaction`, then the frame).
 //! Environment: `GS_BENCH_STAGES=1` times the stages one by one, `GS_BENCH_COLUMNS=1` prints
 //! each column's size, `GS_BENCH_DIR=DIR` keeps the generated CSV in DIR for the next run,
-//! `GS_BENCH_CANCEL_AFTER_MS=N` measures how fast a cancel stops the ingest.
+//! `GS_BENCH_CANCEL_AFTER_MS=N` measures how fast a cancel stops the ingest,
+//! `GS_BENCH_WITH=FOLDER` ingests FOLDER beside the CSV (statements of other accounts).
 
 use gs_ingest::IngestOptions;
 use gs_jobs::Progress;
@@ -37,8 +38,12 @@ fn main() {
     let frame_only = std::env::args().nth(2).as_deref() != Some("transactions");
     let before = gs_benches::peak_rss_bytes().unwrap_or(0);
     let start = std::time::Instant::now();
+    // GS_BENCH_WITH=FOLDER ingests another folder beside the CSV (e.g. testdata/demo-case:
+    // several accounts, so mirror linking cannot be skipped)
+    let mut inputs = vec![csv];
+    inputs.extend(std::env::var_os("GS_BENCH_WITH").map(std::path::PathBuf::from));
     let req = gs_pipeline::Request {
-        inputs: vec![csv],
+        inputs,
         ingest: IngestOptions::default(),
         skip_frame: false,
         frame_only,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use gs_types::{Iban, PartyRef, SourceKind, Transaction, TxId};
-use polars::prelude::{DataFrame, IntoColumn, PolarsResult, StringChunked};
+use polars::prelude::{DataFrame, IdxCa, IdxSize, IntoColumn, PolarsResult, StringChunked};
 
 /// A comparable account key: IBAN, or a German BLZ + account number converted to IBAN,
 /// or the raw account key.
@@ -121,25 +121,107 @@ pub fn link_mirrors(txs: &mut [Transaction], window_days: i64) -> usize {
     marked
 }
 
+/// The string columns [`link_mirrors`] reads (keep in step with it: the frame-mode tests
+/// compare both ways on the demo case's mirrored transfers).
+const MIRROR_FIELDS: &[&str] = &[
+    "tx_id",
+    "evidence_id",
+    "source_kind",
+    "currency",
+    "account_iban",
+    "account_number",
+    "account_bank_code",
+    "counterparty_iban",
+    "counterparty_account",
+    "counterparty_bank_code",
+    "end_to_end_ref",
+    "mirror_of",
+];
+
 /// [`link_mirrors`] on a canonical frame (frame mode): sets the `mirror_of` column. Rows
 /// written from one perspective (one account's statements, one ledger file: the big-export
-/// case) are recognised on the columns. Otherwise the rows are read back into transactions,
-/// linked and the column replaced: correct, but it costs what frame mode saves, so a case
-/// with several accounts' statements is better ingested in transaction mode.
+/// case) are recognised on the columns. Otherwise the fields mirror linking reads are read
+/// back into (otherwise empty) transactions, linked and the column replaced.
 pub fn link_mirrors_in_frame(df: &mut DataFrame, window_days: i64) -> PolarsResult<usize> {
     if single_perspective_in_frame(df)? {
         return Ok(0);
     }
-    let mut txs = gs_types::schema::from_frame(df)?;
+    // Both passes pair rows of equal currency and absolute amount only, and only rows of
+    // different perspectives. So only (currency, |amount|) buckets holding rows of two or
+    // more written perspectives can give pairs, and linking just those buckets' rows gives
+    // the same pairs as linking all rows (a million-row export beside a few statements of
+    // other accounts: a few thousand rows instead of a million).
+    let rows = mirror_candidates(df)?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    let subset = df.take(&idx)?;
+    let mut txs = gs_types::schema::from_frame_fields(&subset, &|c| MIRROR_FIELDS.contains(&c))?;
     let n = link_mirrors(&mut txs, window_days);
     if n > 0 {
-        let col: StringChunked = txs
+        let mut linked: std::collections::HashMap<usize, &str> = std::collections::HashMap::new();
+        for (&row, t) in rows.iter().zip(&txs) {
+            if let Some(m) = &t.mirror_of {
+                linked.insert(row, m.0.as_str());
+            }
+        }
+        let old = df.column("mirror_of")?.str()?.clone();
+        let col: StringChunked = old
             .iter()
-            .map(|t| t.mirror_of.as_ref().map(|m| m.0.as_str()))
+            .enumerate()
+            .map(|(i, v)| linked.get(&i).copied().or(v))
             .collect();
         df.replace("mirror_of", col.with_name("mirror_of".into()).into_column())?;
     }
     Ok(n)
+}
+
+/// Rows in (currency, |amount|) buckets that hold rows written from two or more perspectives
+/// (raw statement account, or the ledger file), in row order.
+fn mirror_candidates(df: &DataFrame) -> PolarsResult<Vec<usize>> {
+    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
+    let (kind, evidence, iban, number, bank, currency) = (
+        s("source_kind")?,
+        s("evidence_id")?,
+        s("account_iban")?,
+        s("account_number")?,
+        s("account_bank_code")?,
+        s("currency")?,
+    );
+    let amount = df.column("amount_cents")?.i64()?;
+    let mut perspectives: HashMap<[Option<&str>; 4], u32> = HashMap::new();
+    // bucket → (first perspective, several perspectives seen)
+    let mut buckets: HashMap<(i64, Option<&str>), (u32, bool)> = HashMap::new();
+    let mut keys: Vec<(i64, Option<&str>)> = Vec::with_capacity(df.height());
+    let ledger = Some(SourceKind::Ledger.as_str());
+    for ((((k, e), (i, nb)), b), (a, c)) in kind
+        .iter()
+        .zip(evidence.iter())
+        .zip(iban.iter().zip(number.iter()))
+        .zip(bank.iter())
+        .zip(amount.iter().zip(currency.iter()))
+    {
+        let p = if k == ledger {
+            [k, e, None, None]
+        } else {
+            [k, i, nb, b]
+        };
+        let next = perspectives.len() as u32;
+        let pid = *perspectives.entry(p).or_insert(next);
+        let key = (a.unwrap_or(0).abs(), c);
+        buckets
+            .entry(key)
+            .and_modify(|(first, many)| *many |= *first != pid)
+            .or_insert((pid, false));
+        keys.push(key);
+    }
+    Ok(keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| buckets.get(k).is_some_and(|&(_, many)| many))
+        .map(|(i, _)| i)
+        .collect())
 }
 
 /// [`single_perspective`] on the frame's columns.
@@ -368,6 +450,30 @@ mod tests {
 
     const A: &str = "DE89370400440532013000";
     const B: &str = "DE02120300000000202051";
+
+    #[test]
+    fn frame_linking_looks_only_at_shared_amounts_and_gives_the_same_pairs() {
+        let c = "DE75512108001245126199";
+        let txs = vec![
+            tx("a1", A, B, -5000, 3),  // bucket 50 € also seen from B: candidate
+            tx("a2", A, c, -700, 3),   // 7 € only from A's view: not a candidate
+            tx("a3", A, c, -700, 9),   // 7 € only from A's view: not a candidate
+            tx("b1", B, A, 5000, 4),   // candidate (mirror of a1)
+            tx("b2", B, c, -1234, 5),  // only B: not a candidate
+            tx("a4", A, B, -5000, 30), // candidate, no partner in the window
+        ];
+        let mut df = gs_types::schema::to_frame(&txs).unwrap();
+        assert_eq!(mirror_candidates(&df).unwrap(), vec![0, 3, 5]);
+        let mut plain = txs.clone();
+        let n = link_mirrors(&mut plain, 4);
+        assert_eq!(link_mirrors_in_frame(&mut df, 4).unwrap(), n);
+        assert_eq!(n, 1);
+        assert!(
+            gs_types::schema::to_frame(&plain)
+                .unwrap()
+                .equals_missing(&df)
+        );
+    }
 
     #[test]
     fn links_payer_and_payee_views() {

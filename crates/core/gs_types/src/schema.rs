@@ -496,7 +496,22 @@ pub fn concat(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// Reads transactions back from a canonical frame (e.g. an ingest's `transactions.parquet`).
 /// Extra columns are ignored; a missing canonical column is an error.
 pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Transaction>> {
-    let s = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    from_frame_fields(df, &|_| true)
+}
+
+/// [`from_frame`] that reads only the string columns `keep` names: the others are left empty
+/// (cheap when a stage needs a few fields of a million rows, e.g. mirror linking).
+pub fn from_frame_fields(
+    df: &DataFrame,
+    keep: &dyn Fn(&str) -> bool,
+) -> PolarsResult<Vec<Transaction>> {
+    fn get(c: Option<&StringChunked>, i: usize) -> Option<&str> {
+        c.and_then(|c| c.get(i))
+    }
+    let s = |name: &str| -> PolarsResult<Option<StringChunked>> {
+        let col = df.column(name)?;
+        keep(name).then(|| col.str().cloned()).transpose()
+    };
     let i64c = |name: &str| -> PolarsResult<Int64Chunked> {
         Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.clone())
     };
@@ -539,7 +554,8 @@ pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Transaction>> {
         "mirror_of",
         "source_text",
     ];
-    let cols: Vec<StringChunked> = names.iter().map(|n| s(n)).collect::<PolarsResult<_>>()?;
+    let cols: Vec<Option<StringChunked>> =
+        names.iter().map(|n| s(n)).collect::<PolarsResult<_>>()?;
     let balance = i64c("balance_after_cents")?;
     let reversal = df.column("reversal")?.bool()?.clone();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -550,17 +566,18 @@ pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<Transaction>> {
     };
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
-        let c = |k: usize| cols[k].get(i).map(str::to_owned);
-        let channel = cols[18]
-            .get(i)
+        let c = |k: usize| get(cols[k].as_ref(), i).map(str::to_owned);
+        let channel = get(cols[18].as_ref(), i)
             .and_then(|t| Channel::ALL.iter().copied().find(|ch| ch.as_str() == t))
             .unwrap_or_default();
         out.push(Transaction {
-            tx_id: TxId(tx_id.get(i).unwrap_or_default().to_owned()),
-            evidence_id: EvidenceId(evidence_id.get(i).unwrap_or_default().to_owned()),
-            evidence_path: evidence_path.get(i).unwrap_or_default().to_owned(),
-            locator: locator.get(i).and_then(Locator::parse),
-            source_kind: if source_kind.get(i) == Some("ledger") {
+            tx_id: TxId(get(tx_id.as_ref(), i).unwrap_or_default().to_owned()),
+            evidence_id: EvidenceId(get(evidence_id.as_ref(), i).unwrap_or_default().to_owned()),
+            evidence_path: get(evidence_path.as_ref(), i)
+                .unwrap_or_default()
+                .to_owned(),
+            locator: get(locator.as_ref(), i).and_then(Locator::parse),
+            source_kind: if get(source_kind.as_ref(), i) == Some("ledger") {
                 SourceKind::Ledger
             } else {
                 SourceKind::Statement
