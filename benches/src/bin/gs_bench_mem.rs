@@ -89,6 +89,7 @@ fn stages(csv: &std::path::Path) {
     let t = std::time::Instant::now();
     let sha = gs_ingest::walk::sha256_hex(&bytes);
     println!("sha256          {:>7.3} s", t.elapsed().as_secs_f64());
+    // stages that allocate run twice: the first run also pays for faulting in fresh memory
     for _ in 0..2 {
         let t = std::time::Instant::now();
         let d = gs_ingest::text::decode(&bytes);

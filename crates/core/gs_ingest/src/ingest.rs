@@ -636,10 +636,7 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<Ta
             Ok(df) => Rows::Frame(df),
             Err(err) => {
                 e.status = failed(format!("building the canonical frame failed: {err}"));
-                return (
-                    Rows::Frame(gs_types::schema::concat(Vec::new()).unwrap_or_default()),
-                    mappings_used,
-                );
+                return (Rows::Transactions(Vec::new()), mappings_used);
             }
         }
     };

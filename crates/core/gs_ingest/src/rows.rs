@@ -9,7 +9,7 @@
 //!   export never exists as a million `Transaction`s.
 
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
-use polars::prelude::{ChunkFull, DataFrame, IntoColumn, PlHashMap, PolarsResult, StringChunked};
+use polars::prelude::{AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar};
 use rayon::prelude::*;
 
 use crate::channel;
@@ -124,8 +124,15 @@ impl FrameSink {
         let mut df = gs_types::schema::to_frame(txs)?;
         let n = txs.len();
         txs.clear();
-        let constant =
-            |name: &str, value: &str| StringChunked::full(name.into(), value, n).into_column();
+        // scalar columns, as `to_frame` makes them for any one-value column (no view per row;
+        // `schema::concat` keeps them scalar across batches)
+        let constant = |name: &str, value: &str| {
+            Column::new_scalar(
+                name.into(),
+                Scalar::new(DataType::String, AnyValue::StringOwned(value.into())),
+                n,
+            )
+        };
         df.replace(
             "evidence_id",
             constant("evidence_id", &self.finisher.evidence_id.0),

@@ -173,16 +173,12 @@ fn frame_accounts(df: &DataFrame) -> PolarsResult<usize> {
         s("account_bank_code")?,
         s("account_number")?,
     );
-    let mut keys: std::collections::HashSet<Cow<'_, str>> = std::collections::HashSet::new();
-    for ((i, b), n) in iban.iter().zip(bank.iter()).zip(number.iter()) {
-        let key = match (i, b, n) {
-            (Some(i), _, _) => Cow::Borrowed(i),
-            (None, Some(b), Some(n)) => Cow::Owned(format!("{b}/{n}")),
-            (None, None, Some(n)) => Cow::Borrowed(n),
-            _ => continue,
-        };
-        keys.insert(key);
-    }
+    let keys: std::collections::HashSet<Cow<'_, str>> = iban
+        .iter()
+        .zip(bank.iter())
+        .zip(number.iter())
+        .filter_map(|((i, b), n)| gs_types::schema::account_key_of(i, b, n))
+        .collect();
     Ok(keys.len())
 }
 
@@ -194,9 +190,10 @@ fn frame_date_span(df: &DataFrame) -> Option<(NaiveDate, NaiveDate)> {
         .cast(&DataType::Int32)
         .ok()?;
     let days = days.i32().ok()?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    let day = |d: i32| epoch.checked_add_signed(gs_types::chrono::Duration::days(i64::from(d)));
-    Some((day(days.min()?)?, day(days.max()?)?))
+    Some((
+        NaiveDate::from_epoch_days(days.min()?)?,
+        NaiveDate::from_epoch_days(days.max()?)?,
+    ))
 }
 
 fn is_inside(child: &Path, parent: &Path) -> bool {
@@ -241,16 +238,11 @@ pub fn check_output_dir(inputs: &[PathBuf], out: &Path) -> Result<()> {
 /// Runs the pipeline's stages that exist today (ingest + frame).
 pub fn run(req: &Request, progress: &Progress) -> Result<Outcome> {
     tracing::info!(inputs = req.inputs.len(), "ingest started");
-    let frame_only = req.frame_only && !req.skip_frame;
-    let mut ingest = if frame_only == req.ingest.frame_only {
-        gs_ingest::ingest(&req.inputs, &req.ingest, progress)?
-    } else {
-        let opts = gs_ingest::IngestOptions {
-            frame_only,
-            ..req.ingest.clone()
-        };
-        gs_ingest::ingest(&req.inputs, &opts, progress)?
+    let opts = gs_ingest::IngestOptions {
+        frame_only: req.frame_only && !req.skip_frame,
+        ..req.ingest.clone()
     };
+    let mut ingest = gs_ingest::ingest(&req.inputs, &opts, progress)?;
     if progress.is_cancelled() {
         return Err(PipelineError::Ingest(gs_ingest::IngestError::Cancelled));
     }

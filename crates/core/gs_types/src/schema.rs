@@ -3,6 +3,8 @@
 //! Every importer produces [`Transaction`]s; [`to_frame`] turns them into the canonical frame
 //! whose columns are listed in [`COLUMNS`] and documented in `docs/SCHEMA.md`.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -103,14 +105,12 @@ pub struct PartyRef {
 impl PartyRef {
     /// The best account key: IBAN, else `bank_code/account_number`, else account number.
     pub fn account_key(&self) -> Option<String> {
-        if let Some(i) = &self.iban {
-            return Some(i.clone());
-        }
-        match (&self.bank_code, &self.account_number) {
-            (Some(b), Some(a)) => Some(format!("{b}/{a}")),
-            (None, Some(a)) => Some(a.clone()),
-            _ => None,
-        }
+        account_key_of(
+            self.iban.as_deref(),
+            self.bank_code.as_deref(),
+            self.account_number.as_deref(),
+        )
+        .map(Cow::into_owned)
     }
 
     /// True when nothing identifies this side.
@@ -282,25 +282,30 @@ fn fmt_col<'a>(
     })
 }
 
-/// Writes [`PartyRef::account_key`] into `buf` without allocating; false when there is none.
+/// The rule of [`PartyRef::account_key`] on its three fields (also usable on a frame's
+/// columns): IBAN, else `bank_code/account_number`, else account number. Borrows where it can.
+pub fn account_key_of<'a>(
+    iban: Option<&'a str>,
+    bank_code: Option<&'a str>,
+    account_number: Option<&'a str>,
+) -> Option<Cow<'a, str>> {
+    match (iban, bank_code, account_number) {
+        (Some(i), _, _) => Some(Cow::Borrowed(i)),
+        (None, Some(b), Some(a)) => Some(Cow::Owned(format!("{b}/{a}"))),
+        (None, None, Some(a)) => Some(Cow::Borrowed(a)),
+        _ => None,
+    }
+}
+
+/// Writes [`PartyRef::account_key`] into `buf`; false when there is none.
 fn write_account_key(p: &PartyRef, buf: &mut String) -> bool {
-    if let Some(i) = &p.iban {
-        buf.push_str(i);
-        return true;
-    }
-    match (&p.bank_code, &p.account_number) {
-        (Some(b), Some(a)) => {
-            buf.push_str(b);
-            buf.push('/');
-            buf.push_str(a);
-            true
-        }
-        (None, Some(a)) => {
-            buf.push_str(a);
-            true
-        }
-        _ => false,
-    }
+    account_key_of(
+        p.iban.as_deref(),
+        p.bank_code.as_deref(),
+        p.account_number.as_deref(),
+    )
+    .map(|k| buf.push_str(&k))
+    .is_some()
 }
 
 /// Builds the canonical frame from transactions (in the given order). Columns are built in
@@ -624,6 +629,29 @@ pub fn from_frame_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_key_rule() {
+        let p = |iban: Option<&str>, bank: Option<&str>, num: Option<&str>| PartyRef {
+            iban: iban.map(Into::into),
+            bank_code: bank.map(Into::into),
+            account_number: num.map(Into::into),
+            ..Default::default()
+        };
+        assert_eq!(
+            p(Some("DE89370400440532013000"), Some("37040044"), Some("1")).account_key(),
+            Some("DE89370400440532013000".into())
+        );
+        assert_eq!(
+            p(None, Some("37040044"), Some("532013000")).account_key(),
+            Some("37040044/532013000".into())
+        );
+        assert_eq!(
+            p(None, None, Some("532013000")).account_key(),
+            Some("532013000".into())
+        );
+        assert_eq!(p(None, Some("37040044"), None).account_key(), None);
+    }
 
     #[test]
     fn frame_has_canonical_columns_and_exact_amounts() {

@@ -14,7 +14,6 @@ pub(crate) mod engine;
 use std::borrow::Cow;
 
 use gs_types::Transaction;
-use polars::prelude::DataFrame;
 
 use self::csvtok::{Tokenizer, sniff_delimiter};
 use self::engine::{ChunkOut, Plan, SheetCell, parse_date_text, process_row};
@@ -762,9 +761,8 @@ fn user_mapping<'m>(
 
 /// Output bookkeeping shared by text and spreadsheet tables.
 pub(crate) fn finish(out: &mut ImportOutput, chunk: ChunkOut, label: &str, plan: &Plan) {
-    let frame_rows = |frames: &[DataFrame]| frames.iter().map(DataFrame::height).sum::<usize>();
     let tx_start = out.transactions.len();
-    let start = frame_rows(&out.frames) + tx_start;
+    let start = out.rows();
     if chunk.continued > 0 {
         out.info(None, format!("{label}: {} continuation rows (no date, no amount) appended to the previous row's purpose", chunk.continued));
     }
@@ -798,7 +796,7 @@ pub(crate) fn finish(out: &mut ImportOutput, chunk: ChunkOut, label: &str, plan:
         );
     }
     if chunk.opening.is_some() || chunk.closing.is_some() {
-        let end = frame_rows(&out.frames) + out.transactions.len();
+        let end = out.rows();
         let first: Option<Transaction> = match first_of_frames {
             Some(Ok(mut v)) => v.pop(),
             Some(Err(_)) => None,
