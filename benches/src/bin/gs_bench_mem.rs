@@ -35,6 +35,13 @@ fn main() {
     if std::env::var_os("GS_BENCH_STAGES").is_some() {
         stages(&csv);
     }
+    if let Some(n) = std::env::var("GS_BENCH_VS_POLARS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        vs_polars(&csv, n);
+        return;
+    }
     let frame_only = std::env::args().nth(2).as_deref() != Some("transactions");
     let before = gs_benches::peak_rss_bytes().unwrap_or(0);
     let start = std::time::Instant::now();
@@ -77,6 +84,47 @@ fn main() {
     println!(
         "peak RSS / frame = {:.2}",
         peak as f64 / frame_bytes.max(1) as f64
+    );
+}
+
+/// Quick look at the time ratio (`GS_BENCH_VS_POLARS=N`): N rounds of a plain Polars
+/// read and a frame-mode ingest, alternating, so that both see the same machine state. The
+/// criterion bench (`benches/ingest.rs`) gives the numbers BENCHMARKS.md reports.
+fn vs_polars(csv: &std::path::Path, rounds: usize) {
+    let time = |f: &dyn Fn() -> usize| {
+        let t = std::time::Instant::now();
+        let n = f();
+        (t.elapsed().as_secs_f64(), n)
+    };
+    let (mut polars, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        polars.push(time(&|| gs_benches::polars_read_csv(csv).expect("polars").height()).0);
+        let req = gs_pipeline::Request {
+            inputs: vec![csv.to_path_buf()],
+            ingest: IngestOptions::default(),
+            skip_frame: false,
+            frame_only: true,
+        };
+        ours.push(
+            time(&|| {
+                gs_pipeline::run(&req, &Progress::new())
+                    .expect("ingest")
+                    .frame
+                    .height()
+            })
+            .0,
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (p, o) = (median(&mut polars), median(&mut ours));
+    println!(
+        "{rounds} rounds: polars median {p:.3} s (min {:.3}) | geldspur frame mode median {o:.3} s (min {:.3}) | ratio of medians {:.2}",
+        polars[0],
+        ours[0],
+        o / p
     );
 }
 

@@ -328,12 +328,9 @@ impl Run<'_> {
                 self.opts.max_file_bytes
             )))
         } else {
-            // std::fs::read opens read-only; evidence is never written.
-            match std::fs::read(&cand.abs) {
-                Ok(bytes) => {
-                    let sha = sha256_hex(&bytes);
-                    self.process_bytes(&cand.rel, bytes, sha, modified.clone(), 0)
-                }
+            // opened read-only; evidence is never written.
+            match crate::walk::read_hashed(&cand.abs) {
+                Ok((bytes, sha)) => self.process_bytes(&cand.rel, bytes, sha, modified.clone(), 0),
                 Err(e) => not_read(failed(format!("cannot read: {e}"))),
             }
         };
@@ -551,6 +548,38 @@ fn repeated_ids<'a>(ids: impl Iterator<Item = &'a str>, n: usize) -> Vec<usize> 
         .collect()
 }
 
+/// True when the ids are surely pairwise distinct, checked fast and in parallel: every id is
+/// 16 lower-case hex digits (as [`TxId::derive`] writes them), packed into a u64 and sorted. False means
+/// "maybe not" (an id of another shape, or two equal numbers): [`repeated_ids`] then finds the
+/// repeats exactly. Distinct numbers imply distinct texts, so `true` is never wrong.
+fn ids_surely_distinct(ids: &StringChunked) -> bool {
+    fn packed(id: Option<&str>) -> Option<u64> {
+        let id = id?.as_bytes();
+        if id.len() != 16 {
+            return None;
+        }
+        id.iter().try_fold(0u64, |v, &b| {
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                _ => return None,
+            };
+            Some(v << 4 | u64::from(d))
+        })
+    }
+    let chunks: Vec<_> = ids.downcast_iter().collect();
+    let Some(parts) = chunks
+        .par_iter()
+        .map(|arr| arr.iter().map(packed).collect::<Option<Vec<u64>>>())
+        .collect::<Option<Vec<Vec<u64>>>>()
+    else {
+        return false;
+    };
+    let mut all = parts.concat();
+    all.par_sort_unstable();
+    !all.windows(2).any(|w| w[0] == w[1])
+}
+
 /// The id given instead to the `i`-th row when its locator repeats, and the warning.
 fn disambiguated(sha: &str, loc: &str, i: usize) -> (TxId, EvidenceIssue) {
     let id = TxId::derive(
@@ -671,7 +700,11 @@ fn finalize_frame(
     drop(transactions);
     let mut df = gs_types::schema::concat(std::mem::take(frames))?;
     let ids = df.column("tx_id")?.str()?.clone();
-    let dups = repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len());
+    let dups = if ids_surely_distinct(&ids) {
+        Vec::new()
+    } else {
+        repeated_ids(ids.iter().map(Option::unwrap_or_default), ids.len())
+    };
     if !dups.is_empty() {
         let locators = df.column("locator")?.str()?.clone();
         let mut fixed: HashMap<usize, String> = HashMap::new();
@@ -690,11 +723,13 @@ fn finalize_frame(
     }
     issues.extend(missing_currency_issue(missing_currency));
     issues.extend(reconcile::statements_in_frame(statements, &df)?);
-    let all_statement = df
-        .column("source_kind")?
-        .str()?
-        .iter()
-        .all(|k| k == Some(SourceKind::Statement.as_str()));
+    let statement = Some(SourceKind::Statement.as_str());
+    let kinds = df.column("source_kind")?;
+    // usually a scalar column: read its one value (`str()` would write it out per row)
+    let all_statement = match kinds.as_scalar_column() {
+        Some(k) => k.scalar().value().extract_str() == statement,
+        None => kinds.str()?.iter().all(|k| k == statement),
+    };
     if all_statement {
         issues.extend(reconcile::running_balances_in_frame(&df)?);
     }
@@ -810,6 +845,38 @@ pub fn ingest(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_distinct_check_agrees_with_the_exact_one() {
+        let ids = |v: Vec<String>| -> StringChunked { v.into_iter().map(Some).collect() };
+        let derived: Vec<String> = (0..5000u32)
+            .map(|r| {
+                TxId::derive(
+                    "ab",
+                    &Locator::Row {
+                        sheet: None,
+                        row: r,
+                    },
+                )
+                .0
+            })
+            .collect();
+        assert!(ids_surely_distinct(&ids(derived.clone())));
+        // a repeat: the fast check says "maybe", the exact one finds it
+        let mut dup = derived.clone();
+        dup[4000] = dup[17].clone();
+        assert!(!ids_surely_distinct(&ids(dup.clone())));
+        assert_eq!(
+            repeated_ids(dup.iter().map(String::as_str), dup.len()),
+            vec![4000]
+        );
+        // ids of another shape (or missing) always go to the exact check
+        let mut odd = derived;
+        odd[3] = "not-hex-16-chars".into();
+        assert!(!ids_surely_distinct(&ids(odd)));
+        let with_null: StringChunked = [Some("0123456789abcdef"), None].into_iter().collect();
+        assert!(!ids_surely_distinct(&with_null));
+    }
 
     #[test]
     fn missing_input_is_an_error() {

@@ -8,8 +8,14 @@
 //!   parse; each batch is completed and turned into a frame chunk at once, so a million-row
 //!   export never exists as a million `Transaction`s.
 
+use std::hash::BuildHasher as _;
+
+use gs_types::schema::FrameBuilder;
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
-use polars::prelude::{AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar};
+use polars::prelude::{
+    AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar, polars_ensure,
+};
+use polars_buffer::Buffer;
 use rayon::prelude::*;
 
 use crate::channel;
@@ -43,46 +49,79 @@ impl RowFinisher {
     /// currency (EUR when empty) of rows whose position in the file starts at `first` (a row
     /// without locator gets `row = position + 1`). Returns how many rows had no currency.
     pub fn finish(&self, txs: &mut [Transaction], first: usize) -> usize {
-        // ids and provenance in parallel: a single bank CSV can hold a million rows
-        txs.par_iter_mut().enumerate().for_each(|(i, t)| {
-            if self.fill_provenance {
-                t.evidence_id.clone_from(&self.evidence_id);
-                t.evidence_path.clone_from(&self.evidence_path);
-            }
-            let loc = t.locator.get_or_insert_with(|| Locator::Row {
-                sheet: None,
-                row: (first + i + 1) as u32,
-            });
-            t.tx_id = self.ids.derive(loc);
-        });
-        // channels: few distinct (code, booking text) pairs per file; derive each once
-        let channels: Vec<Channel> = {
-            let mut cache: PlHashMap<(Option<&str>, Option<&str>), Channel> = PlHashMap::default();
-            txs.iter()
-                .map(|t| {
-                    if t.channel != Channel::Unknown {
-                        return t.channel;
-                    }
-                    let by_code = *cache
-                        .entry((t.tx_code.as_deref(), t.booking_text.as_deref()))
-                        .or_insert_with(|| channel::from_code_or_text(t));
-                    if by_code == Channel::Unknown {
-                        channel::from_purpose_or_name(t)
-                    } else {
-                        by_code
-                    }
-                })
-                .collect()
-        };
-        let mut missing = 0usize;
-        for (t, c) in txs.iter_mut().zip(channels) {
-            t.channel = c;
-            if t.currency.is_empty() {
-                "EUR".clone_into(&mut t.currency);
-                missing += 1;
-            }
+        // in parallel: a single bank CSV can hold a million rows
+        const PART: usize = 4096;
+        txs.par_chunks_mut(PART)
+            .enumerate()
+            .map(|(k, part)| {
+                let mut memo = ChannelMemo::default();
+                let start = first + k * PART;
+                let mut missing = 0;
+                for (i, t) in part.iter_mut().enumerate() {
+                    missing += usize::from(self.finish_one(t, start + i, &mut memo));
+                }
+                missing
+            })
+            .sum()
+    }
+
+    /// [`finish`](Self::finish) for one row at `position`; true when it had no currency.
+    pub fn finish_one(&self, t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> bool {
+        if self.fill_provenance {
+            t.evidence_id.clone_from(&self.evidence_id);
+            t.evidence_path.clone_from(&self.evidence_path);
         }
-        missing
+        let loc = t.locator.get_or_insert_with(|| Locator::Row {
+            sheet: None,
+            row: (position + 1) as u32,
+        });
+        t.tx_id = self.ids.derive(loc);
+        t.channel = memo.channel(t);
+        if t.currency.is_empty() {
+            "EUR".clone_into(&mut t.currency);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A row's transaction code and booking text.
+type CodeAndText = (Option<String>, Option<String>);
+
+/// Channels already derived from a (transaction code, booking text) pair: a file has few
+/// distinct pairs, and [`channel::from_code_or_text`] depends on nothing else.
+#[derive(Default)]
+pub struct ChannelMemo {
+    /// By hash of the pair; the pairs themselves are kept to rule out collisions.
+    known: PlHashMap<u64, Vec<(CodeAndText, Channel)>>,
+}
+
+impl ChannelMemo {
+    /// The row's channel: the importer's, else by code or booking text, else by purpose or
+    /// counterparty name ([`channel::derive`]).
+    pub fn channel(&mut self, t: &Transaction) -> Channel {
+        if t.channel != Channel::Unknown {
+            return t.channel;
+        }
+        let key = (t.tx_code.as_deref(), t.booking_text.as_deref());
+        let h = self.known.hasher().hash_one(key);
+        let seen = self.known.entry(h).or_default();
+        let by_code = if let Some(&(_, c)) = seen
+            .iter()
+            .find(|((code, text), _)| (code.as_deref(), text.as_deref()) == key)
+        {
+            c
+        } else {
+            let c = channel::from_code_or_text(t);
+            seen.push(((key.0.map(str::to_owned), key.1.map(str::to_owned)), c));
+            c
+        };
+        if by_code == Channel::Unknown {
+            channel::from_purpose_or_name(t)
+        } else {
+            by_code
+        }
     }
 }
 
@@ -116,16 +155,87 @@ impl FrameSink {
         self.batch_rows
     }
 
-    /// Completes the rows (each must carry its locator), turns them into a frame chunk and
-    /// empties `txs` (its capacity is kept for the next batch). Also returns how many rows had
-    /// no currency (EUR was filled in).
+    /// An empty batch to put rows into (one per parsing thread).
+    pub fn batch(&self) -> RowBatch<'_> {
+        RowBatch {
+            sink: self,
+            frame: FrameBuilder::with_capacity(self.batch_rows),
+            memo: ChannelMemo::default(),
+            missing: 0,
+            spans: Vec::new(),
+        }
+    }
+
+    /// Completes the rows (each must carry its locator) and turns them into one frame chunk;
+    /// `txs` is emptied. Also returns how many rows had no currency (EUR was filled in).
     pub fn flush(&self, txs: &mut Vec<Transaction>) -> PolarsResult<(DataFrame, usize)> {
-        let missing = self.finisher.finish(txs, 0);
-        let mut df = gs_types::schema::to_frame(txs)?;
-        let n = txs.len();
-        txs.clear();
-        // scalar columns, as `to_frame` makes them for any one-value column (no view per row;
-        // `schema::concat` keeps them scalar across batches)
+        let mut b = self.batch();
+        for t in txs.drain(..) {
+            b.push(t, None);
+        }
+        b.take(None)
+    }
+}
+
+/// Rows on their way into one frame chunk: each row is completed and written into the
+/// chunk's columns as it arrives ([`FrameBuilder`]), so a batch never exists as a vector of
+/// transactions.
+pub struct RowBatch<'s> {
+    sink: &'s FrameSink,
+    frame: FrameBuilder,
+    memo: ChannelMemo,
+    missing: usize,
+    /// `source_text` as byte ranges of the shared text (one per row, or none at all).
+    spans: Vec<(usize, usize)>,
+}
+
+impl RowBatch<'_> {
+    /// Completes `t` (it must carry its locator) and appends it. `span` is the row's source
+    /// text as a byte range of the text given to [`take`](Self::take) (then `t.source_text`
+    /// is not used); give one for every row of a batch or for none.
+    pub fn push(&mut self, mut t: Transaction, span: Option<(usize, usize)>) {
+        if self.sink.finisher.finish_one(&mut t, 0, &mut self.memo) {
+            self.missing += 1;
+        }
+        self.frame.push(&t);
+        self.spans.extend(span);
+    }
+
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.frame.len()
+    }
+
+    /// True when the batch holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.frame.is_empty()
+    }
+
+    /// True when the batch has its sink's batch size.
+    pub fn is_full(&self) -> bool {
+        self.frame.len() >= self.sink.batch_rows
+    }
+
+    /// The batch's frame chunk, and how many of its rows had no currency; the batch is empty
+    /// again afterwards. With spans, `source_text` is a view column into `shared`.
+    pub fn take(&mut self, shared: Option<&Buffer<u8>>) -> PolarsResult<(DataFrame, usize)> {
+        let frame = std::mem::replace(
+            &mut self.frame,
+            FrameBuilder::with_capacity(self.sink.batch_rows),
+        );
+        let mut df = frame.finish()?;
+        let n = df.height();
+        if let Some(text) = shared.filter(|_| !self.spans.is_empty()) {
+            polars_ensure!(
+                self.spans.len() == n,
+                ComputeError: "{} source spans for {n} rows", self.spans.len()
+            );
+            let col = gs_types::schema::text_span_column("source_text", text, &self.spans)?;
+            df.replace("source_text", col)?;
+        }
+        self.spans.clear();
+        // scalar columns, as the builder makes them for any one-value column (no view per
+        // row; `schema::concat` keeps them scalar across batches)
         let constant = |name: &str, value: &str| {
             Column::new_scalar(
                 name.into(),
@@ -135,13 +245,13 @@ impl FrameSink {
         };
         df.replace(
             "evidence_id",
-            constant("evidence_id", &self.finisher.evidence_id.0),
+            constant("evidence_id", &self.sink.finisher.evidence_id.0),
         )?;
         df.replace(
             "evidence_path",
-            constant("evidence_path", &self.finisher.evidence_path),
+            constant("evidence_path", &self.sink.finisher.evidence_path),
         )?;
-        Ok((df, missing))
+        Ok((df, std::mem::take(&mut self.missing)))
     }
 }
 

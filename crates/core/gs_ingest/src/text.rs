@@ -32,7 +32,7 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             had_errors,
         };
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
+    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
         return Decoded {
             text: Cow::Borrowed(s),
             encoding: "UTF-8",

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::money::Money;
 use crate::provenance::{EvidenceId, Locator, TxId};
 
+mod builder;
+pub use builder::FrameBuilder;
+
 /// Whether a row comes from an account statement (one account, signed amounts) or a ledger
 /// (a row names both sender and receiver: production-order answers, DATEV, AML test sets).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -233,55 +236,6 @@ fn days_since_epoch(d: NaiveDate) -> i32 {
     d.to_epoch_days()
 }
 
-type Builder<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + Send + 'a>;
-
-/// A string column straight from the rows (no intermediate vector of slices).
-fn str_col<'a>(
-    txs: &'a [Transaction],
-    name: &'static str,
-    f: fn(&Transaction) -> Option<&str>,
-) -> Builder<'a> {
-    Box::new(move || {
-        // a column with one value in every row (never filled, or the statement's own account,
-        // currency, row kind) is a scalar column: no view and no copy per row
-        if let Some(first) = txs.first().map(f)
-            && txs.iter().all(|t| f(t) == first)
-        {
-            return Ok(match first {
-                None => Column::full_null(name.into(), txs.len(), &DataType::String),
-                Some(v) => Column::new_scalar(
-                    name.into(),
-                    Scalar::new(DataType::String, AnyValue::StringOwned(v.into())),
-                    txs.len(),
-                ),
-            });
-        }
-        let ca: StringChunked = txs.iter().map(f).collect();
-        Ok(ca.with_name(name.into()).into_column())
-    })
-}
-
-/// A string column whose text is formatted per row into one reused buffer.
-fn fmt_col<'a>(
-    txs: &'a [Transaction],
-    name: &'static str,
-    f: fn(&Transaction, &mut String) -> bool,
-) -> Builder<'a> {
-    Box::new(move || {
-        let mut b = StringChunkedBuilder::new(name.into(), txs.len());
-        let mut buf = String::with_capacity(64);
-        for t in txs {
-            buf.clear();
-            if f(t, &mut buf) {
-                b.append_value(&buf);
-            } else {
-                b.append_null();
-            }
-        }
-        Ok(b.finish().into_column())
-    })
-}
-
 /// The rule of [`PartyRef::account_key`] on its three fields (also usable on a frame's
 /// columns): IBAN, else `bank_code/account_number`, else account number. Borrows where it can.
 pub fn account_key_of<'a>(
@@ -308,127 +262,29 @@ fn write_account_key(p: &PartyRef, buf: &mut String) -> bool {
     .is_some()
 }
 
-/// Builds the canonical frame from transactions (in the given order). Columns are built in
-/// parallel (rayon): a million-row frame has 36 of them.
+/// Rows per piece when [`to_frame`] builds a big frame in parallel.
+const FRAME_PIECE_ROWS: usize = 32 * 1024;
+
+/// Builds the canonical frame from transactions (in the given order) with [`FrameBuilder`].
+/// Big inputs are built in pieces of 32 Ki rows in parallel (rayon) and stacked with
+/// [`concat`]: a column then has one chunk per piece.
 pub fn to_frame(txs: &[Transaction]) -> PolarsResult<DataFrame> {
     use rayon::prelude::*;
-    let n = txs.len();
-    let builders: Vec<Builder<'_>> = vec![
-        str_col(txs, "tx_id", |t| Some(t.tx_id.0.as_str())),
-        str_col(txs, "evidence_id", |t| Some(t.evidence_id.0.as_str())),
-        str_col(txs, "evidence_path", |t| Some(t.evidence_path.as_str())),
-        fmt_col(txs, "locator", |t, buf| {
-            t.locator.as_ref().is_some_and(|l| {
-                l.with_text(|text| buf.push_str(text));
-                true
-            })
-        }),
-        str_col(txs, "source_kind", |t| Some(t.source_kind.as_str())),
-        Box::new(|| {
-            Column::new(
-                "booking_date".into(),
-                txs.iter()
-                    .map(|t| days_since_epoch(t.booking_date))
-                    .collect::<Vec<i32>>(),
-            )
-            .cast(&DataType::Date)
-        }),
-        Box::new(|| {
-            if txs.iter().all(|t| t.value_date.is_none()) {
-                return Ok(Column::full_null("value_date".into(), n, &DataType::Date));
-            }
-            Column::new(
-                "value_date".into(),
-                txs.iter()
-                    .map(|t| t.value_date.map(days_since_epoch))
-                    .collect::<Vec<Option<i32>>>(),
-            )
-            .cast(&DataType::Date)
-        }),
-        Box::new(|| {
-            let dtype = DataType::Datetime(TimeUnit::Milliseconds, None);
-            if txs.iter().all(|t| t.timestamp.is_none()) {
-                return Ok(Column::full_null("timestamp".into(), n, &dtype));
-            }
-            Column::new(
-                "timestamp".into(),
-                txs.iter()
-                    .map(|t| t.timestamp.map(|ts| ts.and_utc().timestamp_millis()))
-                    .collect::<Vec<Option<i64>>>(),
-            )
-            .cast(&dtype)
-        }),
-        Box::new(|| {
-            Ok(Column::new(
-                "amount_cents".into(),
-                txs.iter().map(|t| t.amount.cents()).collect::<Vec<i64>>(),
-            ))
-        }),
-        str_col(txs, "amount_exact", |t| t.amount_exact.as_deref()),
-        str_col(txs, "currency", |t| Some(t.currency.as_str())),
-        str_col(txs, "account_iban", |t| t.account.iban.as_deref()),
-        str_col(txs, "account_number", |t| {
-            t.account.account_number.as_deref()
-        }),
-        str_col(txs, "account_bank_code", |t| t.account.bank_code.as_deref()),
-        str_col(txs, "account_bic", |t| t.account.bic.as_deref()),
-        str_col(txs, "account_name", |t| t.account.name.as_deref()),
-        str_col(txs, "counterparty_iban", |t| t.counterparty.iban.as_deref()),
-        str_col(txs, "counterparty_account", |t| {
-            t.counterparty.account_number.as_deref()
-        }),
-        str_col(txs, "counterparty_bank_code", |t| {
-            t.counterparty.bank_code.as_deref()
-        }),
-        str_col(txs, "counterparty_bic", |t| t.counterparty.bic.as_deref()),
-        str_col(txs, "counterparty_name", |t| t.counterparty.name.as_deref()),
-        fmt_col(txs, "payer_account", |t, buf| {
-            write_account_key(t.payer_payee().0, buf)
-        }),
-        str_col(txs, "payer_name", |t| t.payer_payee().0.name.as_deref()),
-        fmt_col(txs, "payee_account", |t, buf| {
-            write_account_key(t.payer_payee().1, buf)
-        }),
-        str_col(txs, "payee_name", |t| t.payer_payee().1.name.as_deref()),
-        str_col(txs, "purpose", |t| t.purpose.as_deref()),
-        str_col(txs, "booking_text", |t| t.booking_text.as_deref()),
-        str_col(txs, "tx_code", |t| t.tx_code.as_deref()),
-        str_col(txs, "end_to_end_ref", |t| t.end_to_end_ref.as_deref()),
-        str_col(txs, "mandate_ref", |t| t.mandate_ref.as_deref()),
-        str_col(txs, "creditor_id", |t| t.creditor_id.as_deref()),
-        Box::new(|| {
-            if txs.iter().all(|t| t.balance_after.is_none()) {
-                return Ok(Column::full_null(
-                    "balance_after_cents".into(),
-                    n,
-                    &DataType::Int64,
-                ));
-            }
-            Ok(Column::new(
-                "balance_after_cents".into(),
-                txs.iter()
-                    .map(|t| t.balance_after.map(Money::cents))
-                    .collect::<Vec<Option<i64>>>(),
-            ))
-        }),
-        str_col(txs, "channel", |t| Some(t.channel.as_str())),
-        Box::new(|| {
-            Ok(Column::new(
-                "reversal".into(),
-                txs.iter().map(|t| t.reversal).collect::<Vec<bool>>(),
-            ))
-        }),
-        str_col(txs, "mirror_of", |t| {
-            t.mirror_of.as_ref().map(|m| m.0.as_str())
-        }),
-        str_col(txs, "source_text", |t| Some(t.source_text.as_str())),
-    ];
-    debug_assert_eq!(builders.len(), COLUMNS.len());
-    let cols = builders
-        .par_iter()
-        .map(|b| b())
-        .collect::<PolarsResult<Vec<Column>>>()?;
-    DataFrame::new(n, cols)
+    let build = |part: &[Transaction]| {
+        let mut b = FrameBuilder::with_capacity(part.len());
+        for t in part {
+            b.push(t);
+        }
+        b.finish()
+    };
+    if txs.len() <= FRAME_PIECE_ROWS {
+        return build(txs);
+    }
+    let pieces = txs
+        .par_chunks(FRAME_PIECE_ROWS)
+        .map(build)
+        .collect::<PolarsResult<Vec<DataFrame>>>()?;
+    concat(pieces)
 }
 
 /// A string column whose values are byte ranges of one shared text (`text[start..start+len]`,
@@ -730,5 +586,72 @@ mod tests {
         };
         let back = from_frame(&to_frame(std::slice::from_ref(&t)).unwrap()).unwrap();
         assert_eq!(back, vec![t]);
+    }
+
+    /// Rows whose columns are constant, all-null, or start to differ at some row (inside the
+    /// first piece, at a piece border, in a later piece): the built frame reads back the
+    /// same rows, a constant column stays a scalar column, and the pieces are stacked in order.
+    #[test]
+    fn frame_builder_in_pieces_round_trips() {
+        let base = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let n = 2 * FRAME_PIECE_ROWS + 777;
+        let txs: Vec<Transaction> = (0..n)
+            .map(|i| Transaction {
+                tx_id: TxId(format!("{i:016x}")),
+                evidence_id: EvidenceId("e1".into()),
+                locator: Some(Locator::Row {
+                    sheet: None,
+                    row: u32::try_from(i + 2).unwrap(),
+                }),
+                booking_date: base + chrono::Duration::days(i64::try_from(i % 400).unwrap()),
+                // starts to differ at the very end
+                value_date: (i == n - 1).then_some(base),
+                amount: Money(i64::try_from(i).unwrap() - 50_000),
+                currency: if i < FRAME_PIECE_ROWS { "EUR" } else { "USD" }.into(),
+                account: PartyRef {
+                    iban: Some("DE89370400440532013000".into()),
+                    ..Default::default()
+                },
+                counterparty: PartyRef {
+                    name: (i >= 3).then(|| format!("Name {}", i % 7)),
+                    ..Default::default()
+                },
+                balance_after: (i % 3 == 0).then(|| Money(i64::try_from(i).unwrap())),
+                reversal: i % 11 == 0,
+                source_text: format!("line {i}"),
+                ..Default::default()
+            })
+            .collect();
+        let df = to_frame(&txs).unwrap();
+        assert_eq!(df.height(), n);
+        assert!(
+            df.columns()
+                .iter()
+                .map(|c| c.name().as_str())
+                .eq(COLUMNS.iter().copied()),
+            "canonical column order"
+        );
+        assert!(
+            df.column("evidence_id")
+                .unwrap()
+                .as_scalar_column()
+                .is_some()
+        );
+        assert!(
+            df.column("account_iban")
+                .unwrap()
+                .as_scalar_column()
+                .is_some()
+        );
+        assert_eq!(df.column("account_name").unwrap().null_count(), n);
+        assert_eq!(df.column("value_date").unwrap().null_count(), n - 1);
+        assert_eq!(from_frame(&df).unwrap(), txs);
+        // one row, and no rows
+        assert_eq!(
+            from_frame(&to_frame(&txs[5..6]).unwrap()).unwrap(),
+            txs[5..6]
+        );
+        let empty = to_frame(&[]).unwrap();
+        assert_eq!((empty.height(), empty.width()), (0, COLUMNS.len()));
     }
 }

@@ -17,7 +17,7 @@ use super::csvtok::{Tokenizer, split_ranges};
 use crate::error::{IngestError, Result};
 use crate::mapping::{Role, TableMapping, resolve_column};
 use crate::rows::FrameSink;
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, PlHashMap};
 use polars_buffer::Buffer;
 
 /// Read access to one row's cells.
@@ -293,10 +293,58 @@ pub(crate) struct ChunkOut {
     pub frames: Vec<DataFrame>,
     /// Frame mode: flushed rows that had no currency (the sink filled in EUR).
     pub flushed_without_currency: usize,
-    /// Frame mode over a shared text: rows keep no `source_text`; their record's byte range
-    /// in the text is kept here instead (one per row of `txs`) and becomes the column.
-    spans: Option<Vec<(usize, usize)>>,
+    /// Frame mode over a shared text: rows keep no `source_text` (their record's byte range in
+    /// the text becomes the column).
+    source_spans: bool,
     last_account: Option<(String, PartyRef)>,
+    word_memo: WordMemo,
+}
+
+/// Keyword tests of texts that repeat from row to row (booking texts, status texts), each
+/// distinct text tested once.
+#[derive(Debug, Default)]
+struct WordMemo {
+    reversal: PlHashMap<String, bool>,
+    pending: PlHashMap<String, bool>,
+}
+
+impl WordMemo {
+    /// Distinct texts remembered per kind: beyond that (a text per row) every row is tested.
+    const MAX: usize = 4096;
+
+    fn cached(map: &mut PlHashMap<String, bool>, text: &str, test: impl Fn(&str) -> bool) -> bool {
+        if let Some(&v) = map.get(text) {
+            return v;
+        }
+        let v = test(text);
+        if map.len() < Self::MAX {
+            map.insert(text.to_owned(), v);
+        }
+        v
+    }
+
+    /// Booking text of a reversal / return (Storno, Rücklastschrift, Retoure, Rückbuchung).
+    fn reversal(&mut self, booking_text: &str) -> bool {
+        Self::cached(&mut self.reversal, booking_text, |bt| {
+            [
+                "storno",
+                "cklastschrift",
+                "retoure",
+                "ckbuchung",
+                "reversal",
+                "return",
+            ]
+            .iter()
+            .any(|k| contains_ci(bt, k))
+        })
+    }
+
+    /// Status text of a pending (vorgemerkt) booking.
+    fn pending(&mut self, status: &str) -> bool {
+        Self::cached(&mut self.pending, status, |s| {
+            contains_ci(s, "vorgemerkt") || contains_ci(s, "pending") || contains_ci(s, "vormerk")
+        })
+    }
 }
 
 impl ChunkOut {
@@ -315,38 +363,6 @@ impl ChunkOut {
         self.pending.append(&mut o.pending);
         self.continued += o.continued;
         self.rows += o.rows;
-    }
-
-    /// Frame mode: hands the rows parsed so far to the sink. `keep_last` keeps the newest row
-    /// back (a continuation row may still extend its purpose).
-    fn flush(
-        &mut self,
-        sink: &FrameSink,
-        keep_last: bool,
-        shared: Option<&Buffer<u8>>,
-    ) -> Result<()> {
-        let last = if keep_last { self.txs.pop() } else { None };
-        let last_span = match (&mut self.spans, last.is_some()) {
-            (Some(s), true) => s.pop(),
-            _ => None,
-        };
-        if !self.txs.is_empty() {
-            let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
-            let (mut df, missing) = sink.flush(&mut self.txs).map_err(frame_err)?;
-            if let (Some(spans), Some(text)) = (&mut self.spans, shared) {
-                let col = gs_types::schema::text_span_column("source_text", text, spans)
-                    .map_err(frame_err)?;
-                df.replace("source_text", col).map_err(frame_err)?;
-                spans.clear();
-            }
-            self.flushed_without_currency += missing;
-            self.frames.push(df);
-        }
-        self.txs.extend(last);
-        if let Some(s) = &mut self.spans {
-            s.extend(last_span);
-        }
-        Ok(())
     }
 
     fn issue(&mut self, severity: Severity, loc: &Locator, message: String) {
@@ -663,9 +679,34 @@ static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>>
         by_len
     });
 
+/// Bytes a summary label (or one of the prefixes [`summary_label`] knows) can start with, in
+/// either case: most cells (amounts, dates, IBANs, most names) are ruled out by their first byte.
+static LABEL_FIRST_BYTES: std::sync::LazyLock<[bool; 256]> =
+    std::sync::LazyLock::new(|| {
+        let mut first = [false; 256];
+        for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(&[
+            "kontostand vom",
+            "summe ",
+            "total ",
+        ]) {
+            if let Some(&b) = label.as_bytes().first() {
+                first[usize::from(b.to_ascii_lowercase())] = true;
+                first[usize::from(b.to_ascii_uppercase())] = true;
+            }
+        }
+        first
+    });
+
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
     let mut t = trim_fast(t);
+    if !t
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| LABEL_FIRST_BYTES[usize::from(b)])
+    {
+        return None;
+    }
     if t.ends_with(':') {
         t = t.trim_end_matches(':').trim_end();
     }
@@ -1254,25 +1295,12 @@ pub(crate) fn process_row<R: Row + ?Sized>(
         }
     }
     if let Some(bt) = &tx.booking_text {
-        tx.reversal = [
-            "storno",
-            "cklastschrift",
-            "retoure",
-            "ckbuchung",
-            "reversal",
-            "return",
-        ]
-        .iter()
-        .any(|k| contains_ci(bt, k));
+        tx.reversal = out.word_memo.reversal(bt);
     }
-    if pending_date
-        || txt(Role::Status).is_some_and(|s| {
-            contains_ci(s, "vorgemerkt") || contains_ci(s, "pending") || contains_ci(s, "vormerk")
-        })
-    {
+    if pending_date || txt(Role::Status).is_some_and(|s| out.word_memo.pending(s)) {
         out.pending.push(loc.to_string());
     }
-    if out.spans.is_none() {
+    if !out.source_spans {
         raw.clone_into(&mut tx.source_text);
     }
     out.txs.push(tx);
@@ -1431,19 +1459,23 @@ fn parse_range(
     let FrameOut { sink, shared } = frames;
     let mut tok = Tokenizer::new(text, delim, range.start, line);
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(plan.headers.len() + 2);
-    let capacity = match sink {
-        Some(s) => s.batch_rows() + 1,
-        None => (range.end - range.start) / 160 + 1,
-    };
+    // frame mode: rows go into the batch as soon as no continuation row can extend them any
+    // more (at once, or when the next row starts)
+    let mut batch = sink.map(FrameSink::batch);
+    let keep = usize::from(plan.continuation);
     // source_text as byte ranges of the shared text: only where a row is one record
     // (continuation rows append to the row before)
-    let spans = (sink.is_some() && shared.is_some() && !plan.continuation)
-        .then(|| Vec::with_capacity(capacity));
+    let spans = batch.is_some() && shared.is_some() && !plan.continuation;
     let mut out = ChunkOut {
-        txs: Vec::with_capacity(capacity),
-        spans,
+        txs: Vec::with_capacity(if batch.is_some() {
+            keep + 1
+        } else {
+            (range.end - range.start) / 160 + 1
+        }),
+        source_spans: spans,
         ..ChunkOut::default()
     };
+    let frame_err = |e: polars::prelude::PolarsError| IngestError::Frame(e.to_string());
     let mut since = 0u64;
     while tok.pos() < range.end {
         let Some(rec) = tok.next_record(&mut fields) else {
@@ -1451,7 +1483,6 @@ fn parse_range(
         };
         let raw = text.get(rec.start..rec.end).unwrap_or("");
         trim_fields(&mut fields);
-        let before = out.txs.len();
         process_row(
             plan,
             &TrimmedRow(&fields),
@@ -1462,15 +1493,20 @@ fn parse_range(
             raw,
             &mut out,
         );
-        if out.txs.len() > before
-            && let Some(s) = &mut out.spans
+        if let Some(b) = &mut batch
+            && out.txs.len() > keep
         {
-            s.push((rec.start, raw.len()));
-        }
-        if let Some(sink) = sink
-            && out.txs.len() > sink.batch_rows()
-        {
-            out.flush(sink, true, shared)?;
+            // without spans at most `keep + 1` rows wait here; with spans exactly the row of
+            // this record (continuation plans never take spans)
+            let span = spans.then_some((rec.start, raw.len()));
+            for t in out.txs.drain(..out.txs.len() - keep) {
+                b.push(t, span);
+            }
+            if b.is_full() {
+                let (df, missing) = b.take(shared).map_err(frame_err)?;
+                out.flushed_without_currency += missing;
+                out.frames.push(df);
+            }
         }
         since += 1;
         if since >= 4096 {
@@ -1485,9 +1521,16 @@ fn parse_range(
     if tok.pos() != range.end {
         return Ok(None);
     }
-    if let Some(sink) = sink {
-        out.flush(sink, false, shared)?;
-        out.txs = Vec::new(); // the batch buffer (~20 MB) is not kept while other chunks run
+    if let Some(b) = &mut batch {
+        for t in out.txs.drain(..) {
+            b.push(t, None);
+        }
+        if !b.is_empty() {
+            let (df, missing) = b.take(shared).map_err(frame_err)?;
+            out.flushed_without_currency += missing;
+            out.frames.push(df);
+        }
+        out.txs = Vec::new();
     }
     Ok(Some(out))
 }
@@ -1554,6 +1597,47 @@ pub(crate) fn parse_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_labels_survive_the_first_byte_filter() {
+        for (list, kind) in [
+            (OPENING, SummaryKind::Opening),
+            (CLOSING, SummaryKind::Closing),
+            (OTHER, SummaryKind::Other),
+        ] {
+            for label in list {
+                // "kontostand" is a closing label; an opening label of equal text wins
+                let want = if OPENING.contains(label) {
+                    SummaryKind::Opening
+                } else {
+                    kind
+                };
+                for cell in [
+                    (*label).to_owned(),
+                    label.to_uppercase(),
+                    format!("  {label}: "),
+                ] {
+                    assert_eq!(summary_label(&cell), Some(want), "{cell:?}");
+                }
+            }
+        }
+        assert_eq!(
+            summary_label("Kontostand vom 31.12.2025"),
+            Some(SummaryKind::Closing)
+        );
+        assert_eq!(summary_label("Summe Umsätze"), Some(SummaryKind::Other));
+        assert_eq!(summary_label("TOTALS March"), Some(SummaryKind::Other));
+        for cell in [
+            "",
+            "DE59370501982420164873",
+            "-29,70",
+            "31.12.25",
+            "Bäckerei Schulte",
+            "Miete",
+        ] {
+            assert_eq!(summary_label(cell), None, "{cell:?}");
+        }
+    }
 
     #[test]
     fn contains_ci_is_a_case_insensitive_substring_test() {
