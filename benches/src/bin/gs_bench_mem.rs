@@ -91,41 +91,58 @@ fn main() {
 /// read and a frame-mode ingest, alternating, so that both see the same machine state. The
 /// criterion bench (`benches/ingest.rs`) gives the numbers BENCHMARKS.md reports.
 fn vs_polars(csv: &std::path::Path, rounds: usize) {
+    // (wall, CPU) seconds of one call; CPU time (all threads) is steadier than wall time on
+    // a shared machine
     let time = |f: &dyn Fn() -> usize| {
-        let t = std::time::Instant::now();
-        let n = f();
-        (t.elapsed().as_secs_f64(), n)
+        let (t, c) = (std::time::Instant::now(), cpu_seconds());
+        let _ = f();
+        (t.elapsed().as_secs_f64(), cpu_seconds() - c)
     };
     let (mut polars, mut ours) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
-        polars.push(time(&|| gs_benches::polars_read_csv(csv).expect("polars").height()).0);
+        polars.push(time(&|| {
+            gs_benches::polars_read_csv(csv).expect("polars").height()
+        }));
         let req = gs_pipeline::Request {
             inputs: vec![csv.to_path_buf()],
             ingest: IngestOptions::default(),
             skip_frame: false,
             frame_only: true,
         };
-        ours.push(
-            time(&|| {
-                gs_pipeline::run(&req, &Progress::new())
-                    .expect("ingest")
-                    .frame
-                    .height()
-            })
-            .0,
-        );
+        ours.push(time(&|| {
+            gs_pipeline::run(&req, &Progress::new())
+                .expect("ingest")
+                .frame
+                .height()
+        }));
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+    let median = |v: &[(f64, f64)], cpu: bool| {
+        let mut x: Vec<f64> = v.iter().map(|p| if cpu { p.1 } else { p.0 }).collect();
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
     };
-    let (p, o) = (median(&mut polars), median(&mut ours));
+    let (pw, ow) = (median(&polars, false), median(&ours, false));
+    let (pc, oc) = (median(&polars, true), median(&ours, true));
     println!(
-        "{rounds} rounds: polars median {p:.3} s (min {:.3}) | geldspur frame mode median {o:.3} s (min {:.3}) | ratio of medians {:.2}",
-        polars[0],
-        ours[0],
-        o / p
+        "{rounds} rounds, medians: polars {pw:.3} s wall / {pc:.2} s CPU | geldspur frame mode {ow:.3} s wall / {oc:.2} s CPU | ratio wall {:.2}, CPU {:.2}",
+        ow / pw,
+        oc / pc
     );
+}
+
+/// User + system CPU seconds of this process so far (all threads), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the command name (which may hold spaces) start at state; utime, stime are
+    // the 12th and 13th of them, in clock ticks (100 per second on Linux)
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
 }
 
 /// Times the stages of one file's ingest separately (set `GS_BENCH_STAGES=1`).
@@ -205,15 +222,18 @@ fn stages(csv: &std::path::Path) {
         t.elapsed().as_secs_f64(),
         w.len()
     );
+    // twice: the second run may reuse the memory the first one freed (no page faults)
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let df = gs_types::schema::to_frame(&txs).expect("frame");
+        println!(
+            "to_frame        {:>7.3} s ({} cols)",
+            t.elapsed().as_secs_f64(),
+            df.width()
+        );
+        drop(df);
+    }
     let t = std::time::Instant::now();
-    let df = gs_types::schema::to_frame(&txs).expect("frame");
-    println!(
-        "to_frame        {:>7.3} s ({} cols)",
-        t.elapsed().as_secs_f64(),
-        df.width()
-    );
-    let t = std::time::Instant::now();
-    drop(df);
     drop(txs);
     println!("drop            {:>7.3} s", t.elapsed().as_secs_f64());
     let t = std::time::Instant::now();

@@ -553,19 +553,26 @@ fn repeated_ids<'a>(ids: impl Iterator<Item = &'a str>, n: usize) -> Vec<usize> 
 /// "maybe not" (an id of another shape, or two equal numbers): [`repeated_ids`] then finds the
 /// repeats exactly. Distinct numbers imply distinct texts, so `true` is never wrong.
 fn ids_surely_distinct(ids: &StringChunked) -> bool {
-    fn packed(id: Option<&str>) -> Option<u64> {
-        let id = id?.as_bytes();
-        if id.len() != 16 {
-            return None;
+    // digit value of a lower-case hex digit, 0xFF for any other byte
+    const DIGIT: [u8; 256] = {
+        let mut t = [0xFF; 256];
+        let mut i = 0;
+        while i < 16 {
+            t[b"0123456789abcdef"[i] as usize] = i as u8;
+            i += 1;
         }
-        id.iter().try_fold(0u64, |v, &b| {
-            let d = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                _ => return None,
-            };
-            Some(v << 4 | u64::from(d))
-        })
+        t
+    };
+    fn packed(id: Option<&str>) -> Option<u64> {
+        let id: &[u8; 16] = id?.as_bytes().try_into().ok()?;
+        let (mut v, mut bad) = (0u64, 0u8);
+        for &b in id {
+            let d = DIGIT[usize::from(b)];
+            bad |= d;
+            v = v << 4 | u64::from(d & 0xF);
+        }
+        // 0xFF has bits above the low four; a digit never does
+        (bad & 0xF0 == 0).then_some(v)
     }
     let chunks: Vec<_> = ids.downcast_iter().collect();
     let Some(parts) = chunks
@@ -871,9 +878,12 @@ mod tests {
             vec![4000]
         );
         // ids of another shape (or missing) always go to the exact check
-        let mut odd = derived;
+        let mut odd = derived.clone();
         odd[3] = "not-hex-16-chars".into();
         assert!(!ids_surely_distinct(&ids(odd)));
+        let mut upper = derived;
+        upper[3] = upper[3].to_uppercase();
+        assert!(!ids_surely_distinct(&ids(upper)));
         let with_null: StringChunked = [Some("0123456789abcdef"), None].into_iter().collect();
         assert!(!ids_surely_distinct(&with_null));
     }

@@ -251,17 +251,6 @@ pub fn account_key_of<'a>(
     }
 }
 
-/// Writes [`PartyRef::account_key`] into `buf`; false when there is none.
-fn write_account_key(p: &PartyRef, buf: &mut String) -> bool {
-    account_key_of(
-        p.iban.as_deref(),
-        p.bank_code.as_deref(),
-        p.account_number.as_deref(),
-    )
-    .map(|k| buf.push_str(&k))
-    .is_some()
-}
-
 /// Rows per piece when [`to_frame`] builds a big frame in parallel.
 const FRAME_PIECE_ROWS: usize = 32 * 1024;
 
@@ -614,6 +603,10 @@ mod tests {
                 },
                 counterparty: PartyRef {
                     name: (i >= 3).then(|| format!("Name {}", i % 7)),
+                    // IBAN, bank code + number, number only, nothing
+                    iban: (i % 4 == 0).then(|| "DE02120300000000202051".into()),
+                    bank_code: (i % 4 == 1).then(|| "12030000".into()),
+                    account_number: (i % 4 == 1 || i % 4 == 2).then(|| format!("{}", 1000 + i % 5)),
                     ..Default::default()
                 },
                 balance_after: (i % 3 == 0).then(|| Money(i64::try_from(i).unwrap())),
@@ -646,6 +639,21 @@ mod tests {
         assert_eq!(df.column("account_name").unwrap().null_count(), n);
         assert_eq!(df.column("value_date").unwrap().null_count(), n - 1);
         assert_eq!(from_frame(&df).unwrap(), txs);
+        // payer and payee by the amount's sign, with the account-key rule
+        let col = |name: &str| df.column(name).unwrap().str().unwrap().clone();
+        let (pa, pn, ya, yn) = (
+            col("payer_account"),
+            col("payer_name"),
+            col("payee_account"),
+            col("payee_name"),
+        );
+        for (i, t) in txs.iter().enumerate() {
+            let (payer, payee) = t.payer_payee();
+            assert_eq!(pa.get(i), payer.account_key().as_deref(), "row {i}");
+            assert_eq!(pn.get(i), payer.name.as_deref(), "row {i}");
+            assert_eq!(ya.get(i), payee.account_key().as_deref(), "row {i}");
+            assert_eq!(yn.get(i), payee.name.as_deref(), "row {i}");
+        }
         // one row, and no rows
         assert_eq!(
             from_frame(&to_frame(&txs[5..6]).unwrap()).unwrap(),

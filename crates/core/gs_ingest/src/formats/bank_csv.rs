@@ -755,10 +755,20 @@ fn decode_single_byte_parallel(
         *w = enc.decode_without_bom_handling(&[b as u8]).0.len();
     }
     let parts: Vec<&[u8]> = bytes.chunks(4 << 20).collect();
-    let sizes: Vec<usize> = parts
-        .par_iter()
-        .map(|p| p.iter().map(|&b| width[usize::from(b)]).sum())
-        .collect();
+    // ASCII (one byte each) is most of a German export: only blocks with other bytes are
+    // counted byte by byte
+    let utf8_len = |p: &[u8]| -> usize {
+        p.chunks(64)
+            .map(|c| {
+                if c.is_ascii() {
+                    c.len()
+                } else {
+                    c.iter().map(|&b| width[usize::from(b)]).sum()
+                }
+            })
+            .sum()
+    };
+    let sizes: Vec<usize> = parts.par_iter().map(|p| utf8_len(p)).collect();
     let mut out = vec![0u8; sizes.iter().sum()];
     let mut slices: Vec<&mut [u8]> = Vec::with_capacity(parts.len());
     let mut rest = out.as_mut_slice();

@@ -9,7 +9,7 @@
 
 use polars::prelude::*;
 
-use super::{COLUMNS, Transaction, days_since_epoch, write_account_key};
+use super::{COLUMNS, Transaction, account_key_of, days_since_epoch};
 use crate::money::Money;
 
 /// A string column filled row by row. While every row has the same value (a file's own
@@ -104,8 +104,6 @@ impl<T: PolarsNumericType> OptCol<T> {
 /// The frame equals [`to_frame`](super::to_frame) of the same transactions.
 pub struct FrameBuilder {
     rows: usize,
-    /// Scratch for formatted values (account keys).
-    buf: String,
     tx_id: StrCol,
     evidence_id: StrCol,
     evidence_path: StrCol,
@@ -119,10 +117,6 @@ pub struct FrameBuilder {
     currency: StrCol,
     account: [StrCol; 5],
     counterparty: [StrCol; 5],
-    payer_account: StrCol,
-    payer_name: StrCol,
-    payee_account: StrCol,
-    payee_name: StrCol,
     purpose: StrCol,
     booking_text: StrCol,
     tx_code: StrCol,
@@ -142,7 +136,6 @@ impl FrameBuilder {
         let s = |name| StrCol::new(name, capacity);
         Self {
             rows: 0,
-            buf: String::with_capacity(64),
             tx_id: s("tx_id"),
             evidence_id: s("evidence_id"),
             evidence_path: s("evidence_path"),
@@ -168,10 +161,6 @@ impl FrameBuilder {
                 s("counterparty_bic"),
                 s("counterparty_name"),
             ],
-            payer_account: s("payer_account"),
-            payer_name: s("payer_name"),
-            payee_account: s("payee_account"),
-            payee_name: s("payee_name"),
             purpose: s("purpose"),
             booking_text: s("booking_text"),
             tx_code: s("tx_code"),
@@ -226,15 +215,6 @@ impl FrameBuilder {
             bic.push(p.bic.as_deref());
             name.push(p.name.as_deref());
         }
-        let (payer, payee) = t.payer_payee();
-        for (party, account, name) in [
-            (payer, &mut self.payer_account, &mut self.payer_name),
-            (payee, &mut self.payee_account, &mut self.payee_name),
-        ] {
-            self.buf.clear();
-            account.push(write_account_key(party, &mut self.buf).then_some(self.buf.as_str()));
-            name.push(party.name.as_deref());
-        }
         self.purpose.push(t.purpose.as_deref());
         self.booking_text.push(t.booking_text.as_deref());
         self.tx_code.push(t.tx_code.as_deref());
@@ -252,9 +232,24 @@ impl FrameBuilder {
     /// The frame of the rows appended (columns as [`COLUMNS`]).
     pub fn finish(self) -> PolarsResult<DataFrame> {
         let n = self.rows;
-        let [a0, a1, a2, a3, a4] = self.account;
-        let [c0, c1, c2, c3, c4] = self.counterparty;
-        let cols = vec![
+        let amount = self.amount_cents.finish();
+        let account: Vec<Column> = self.account.into_iter().map(StrCol::finish).collect();
+        let counterparty: Vec<Column> = self.counterparty.into_iter().map(StrCol::finish).collect();
+        // payer and payee follow from the amount's sign (`Transaction::payer_payee`): picked
+        // per row from the two parties' columns, not written per row
+        let debit = amount.lt(0);
+        let (account_key, counterparty_key) = (party_key(&account)?, party_key(&counterparty)?);
+        let pick = |name: &str, if_debit: &Column, otherwise: &Column| -> PolarsResult<Column> {
+            Ok(one_or_all(if_debit)?
+                .zip_with(&debit, &one_or_all(otherwise)?)?
+                .with_name(name.into())
+                .into_column())
+        };
+        let payer_account = pick("payer_account", &account_key, &counterparty_key)?;
+        let payer_name = pick("payer_name", &account[4], &counterparty[4])?;
+        let payee_account = pick("payee_account", &counterparty_key, &account_key)?;
+        let payee_name = pick("payee_name", &counterparty[4], &account[4])?;
+        let mut cols = vec![
             self.tx_id.finish(),
             self.evidence_id.finish(),
             self.evidence_path.finish(),
@@ -267,23 +262,17 @@ impl FrameBuilder {
             self.value_date.finish(&DataType::Date)?,
             self.timestamp
                 .finish(&DataType::Datetime(TimeUnit::Milliseconds, None))?,
-            self.amount_cents.finish().into_column(),
+            amount.into_column(),
             self.amount_exact.finish(),
             self.currency.finish(),
-            a0.finish(),
-            a1.finish(),
-            a2.finish(),
-            a3.finish(),
-            a4.finish(),
-            c0.finish(),
-            c1.finish(),
-            c2.finish(),
-            c3.finish(),
-            c4.finish(),
-            self.payer_account.finish(),
-            self.payer_name.finish(),
-            self.payee_account.finish(),
-            self.payee_name.finish(),
+        ];
+        cols.extend(account);
+        cols.extend(counterparty);
+        cols.extend([
+            payer_account,
+            payer_name,
+            payee_account,
+            payee_name,
             self.purpose.finish(),
             self.booking_text.finish(),
             self.tx_code.finish(),
@@ -295,12 +284,37 @@ impl FrameBuilder {
             self.reversal.finish().into_column(),
             self.mirror_of.finish(),
             self.source_text.finish(),
-        ];
+        ]);
         debug_assert!(
             cols.iter()
                 .map(|c| c.name().as_str())
                 .eq(COLUMNS.iter().copied())
         );
         DataFrame::new(n, cols)
+    }
+}
+
+/// A party's account key per row ([`account_key_of`]) from its columns (IBAN, number, bank
+/// code, BIC, name). Most exports give IBANs only: the key column is then the IBAN column.
+fn party_key(party: &[Column]) -> PolarsResult<Column> {
+    let (iban, number, bank_code) = (&party[0], &party[1], &party[2]);
+    let n = iban.len();
+    if number.null_count() == n && bank_code.null_count() == n {
+        return Ok(iban.clone());
+    }
+    let (iban, number, bank_code) = (iban.str()?, number.str()?, bank_code.str()?);
+    let mut b = StringChunkedBuilder::new(PlSmallStr::EMPTY, n);
+    for ((i, a), c) in iban.iter().zip(number.iter()).zip(bank_code.iter()) {
+        b.append_option(account_key_of(i, c, a));
+    }
+    Ok(b.finish().into_column())
+}
+
+/// A string column as a chunked array; a scalar (or all-null) column as its one value, which
+/// `zip_with` broadcasts instead of writing it out per row first.
+fn one_or_all(c: &Column) -> PolarsResult<StringChunked> {
+    match c.as_scalar_column() {
+        Some(s) if !c.is_empty() => Ok(s.as_single_value_series().str()?.clone()),
+        _ => Ok(c.str()?.clone()),
     }
 }
