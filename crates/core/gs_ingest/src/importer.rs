@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use gs_jobs::Progress;
 use gs_types::{EvidenceIssue, Money, PartyRef, Severity, Transaction};
 use polars::prelude::DataFrame;
+use polars_buffer::Buffer;
 
 use crate::error::Result;
 use crate::mapping::TableMapping;
@@ -16,11 +17,23 @@ use crate::text::{self, Decoded};
 pub struct SourceFile {
     /// Path relative to the evidence root (`/`-separated; archive members `a.zip!/b.xml`).
     pub rel_path: String,
-    /// The file's bytes.
-    pub bytes: Vec<u8>,
-    /// Full SHA-256 hex of `bytes`.
+    /// The file's bytes (shared: a big export's decoded text can become frame columns
+    /// without a copy). After [`transcode_in_place`](Self::transcode_in_place) they are the
+    /// text as UTF-8.
+    pub bytes: Buffer<u8>,
+    /// Full SHA-256 hex of the bytes as read.
     pub sha256: String,
     decoded: OnceLock<Decoded<'static>>,
+    transcoded: Option<Transcoded>,
+}
+
+/// What [`SourceFile::transcode_in_place`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transcoded {
+    /// The encoding the file was in (encoding_rs's name).
+    pub from: &'static str,
+    /// Some bytes became U+FFFD.
+    pub had_errors: bool,
 }
 
 impl SourceFile {
@@ -28,10 +41,48 @@ impl SourceFile {
     pub fn new(rel_path: String, bytes: Vec<u8>, sha256: String) -> Self {
         Self {
             rel_path,
-            bytes,
+            bytes: Buffer::from(bytes),
             sha256,
             decoded: OnceLock::new(),
+            transcoded: None,
         }
+    }
+
+    /// Replaces a single-byte-encoded text file's bytes (windows-1252 and its kin, by the same
+    /// guess as [`text::decode`]) by their UTF-8, in place and on all cores
+    /// ([`text::transcode_single_byte_in_place`]). Only for importers that read the file as
+    /// text and nothing else: afterwards the raw bytes are gone (the hash was taken before).
+    /// Files with a BOM, UTF-8 files and files whose bytes are shared stay as they are.
+    /// Returns what was done.
+    pub fn transcode_in_place(&mut self) -> Option<Transcoded> {
+        if self.transcoded.is_some() {
+            return self.transcoded;
+        }
+        let b: &[u8] = &self.bytes;
+        if encoding_rs::Encoding::for_bom(b).is_some() || simdutf8::basic::from_utf8(b).is_ok() {
+            return None;
+        }
+        let enc = text::single_byte_guess(b)?;
+        let mut v = match std::mem::take(&mut self.bytes).into_mut().either(Err, Ok) {
+            Ok(v) => v,
+            Err(shared) => {
+                self.bytes = shared;
+                return None;
+            }
+        };
+        let had_errors = text::transcode_single_byte_in_place(&mut v, enc);
+        self.bytes = Buffer::from(v);
+        self.decoded = OnceLock::new();
+        self.transcoded = Some(Transcoded {
+            from: enc.name(),
+            had_errors,
+        });
+        self.transcoded
+    }
+
+    /// Set when the bytes were transcoded to UTF-8 in place.
+    pub fn transcoded(&self) -> Option<Transcoded> {
+        self.transcoded
     }
 
     /// Builds a file from bytes, hashing them (tests, archive members).
@@ -53,6 +104,14 @@ impl SourceFile {
     /// Decoded text of the whole file (decoded once, cached).
     pub fn text(&self) -> &Decoded<'static> {
         self.decoded.get_or_init(|| {
+            if let Some(t) = self.transcoded {
+                return Decoded {
+                    text: String::from_utf8_lossy(&self.bytes).into_owned().into(),
+                    encoding: t.from,
+                    had_bom: false,
+                    had_errors: t.had_errors,
+                };
+            }
             let d = text::decode(&self.bytes);
             Decoded {
                 text: std::borrow::Cow::Owned(d.text.into_owned()),
@@ -191,5 +250,45 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "unknown panic".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::many_single_char_names)] // one file per letter: f, u, b, s
+    fn transcoding_in_place_keeps_the_text_and_names_the_encoding() {
+        let text = "Buchungstag;Empfänger;Betrag\n01.02.2025;Jürgen Weiß;-12,50\n";
+        let (w1252, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        let mut f = SourceFile::from_bytes("a.csv", w1252.to_vec());
+        let sha = f.sha256.clone();
+        assert_eq!(f.text().encoding, "windows-1252");
+        let t = f.transcode_in_place().unwrap();
+        assert_eq!((t.from, t.had_errors), ("windows-1252", false));
+        assert!(*f.bytes == *text.as_bytes());
+        // the text and the encoding it came from, as before; the hash of the file as read
+        let d = f.text();
+        assert_eq!((d.text.as_ref(), d.encoding), (text, "windows-1252"));
+        assert_eq!(f.sha256, sha);
+        assert_eq!(
+            f.transcode_in_place(),
+            Some(t),
+            "a second call changes nothing"
+        );
+
+        // UTF-8, UTF-8 with BOM and bytes still shared elsewhere stay as they are
+        let mut u = SourceFile::from_bytes("u.csv", text.as_bytes().to_vec());
+        assert_eq!(u.transcode_in_place(), None);
+        assert!(*u.bytes == *text.as_bytes());
+        let bom = [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat();
+        let mut b = SourceFile::from_bytes("b.csv", bom.clone());
+        assert_eq!(b.transcode_in_place(), None);
+        assert!(*b.bytes == *bom);
+        let mut s = SourceFile::from_bytes("s.csv", w1252.to_vec());
+        let other = s.bytes.clone();
+        assert_eq!(s.transcode_in_place(), None);
+        assert!(*s.bytes == *w1252 && *other == *w1252);
     }
 }

@@ -353,7 +353,7 @@ impl Run<'_> {
         if is_plain_archive(&bytes) {
             return self.process_archive(rel, &bytes, sha, modified, depth);
         }
-        let file = SourceFile::new(rel.to_owned(), bytes, sha.clone());
+        let mut file = SourceFile::new(rel.to_owned(), bytes, sha.clone());
         let mut best: Option<(u8, usize)> = None;
         for (i, imp) in self.importers.iter().enumerate() {
             let conf = catch_unwind(AssertUnwindSafe(|| imp.detect(&file)))
@@ -370,6 +370,15 @@ impl Run<'_> {
             return FileOutcome::only(entry(rel, size, modified, sha, skipped(reason)));
         };
         let importer = &self.importers[idx];
+        // a big bank CSV in windows-1252 becomes UTF-8 in its own memory: never held twice
+        // (the bank CSV importer reads the file as text only; a user mapping may send it to
+        // the table importer, which can re-decode the raw bytes with the mapping's encoding)
+        if importer.id() == "bank_csv"
+            && self.opts.mappings.is_empty()
+            && size >= TRANSCODE_MIN_BYTES
+        {
+            file.transcode_in_place();
+        }
         // The importer gets a per-file handle: rows count for the job and for this file.
         let file_progress = self.progress.begin_file(rel, size);
         let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
@@ -612,6 +621,9 @@ fn missing_currency_issue(n: usize) -> Option<EvidenceIssue> {
         message: format!("{n} rows without currency; EUR assumed"),
     })
 }
+
+/// Bank CSVs from this size on are transcoded to UTF-8 in place (see `process_bytes`).
+const TRANSCODE_MIN_BYTES: u64 = 8 << 20;
 
 /// Files from this size on are streamed into frames in frame mode (default).
 const STREAM_MIN_BYTES: u64 = 8 << 20;
@@ -886,6 +898,69 @@ mod tests {
         assert!(!ids_surely_distinct(&ids(upper)));
         let with_null: StringChunked = [Some("0123456789abcdef"), None].into_iter().collect();
         assert!(!ids_surely_distinct(&with_null));
+    }
+
+    /// A bank CSV above the transcoding size (windows-1252, umlauts) gives the same rows in
+    /// both modes, reports its encoding, and its source text is decoded, not garbled.
+    #[test]
+    fn big_windows_1252_bank_csv_is_transcoded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from(
+            "\"Auftragskonto\";\"Buchungstag\";\"Valutadatum\";\"Buchungstext\";\"Verwendungszweck\";\"Glaeubiger ID\";\"Mandatsreferenz\";\"Kundenreferenz (End-to-End)\";\"Sammlerreferenz\";\"Lastschrift Ursprungsbetrag\";\"Auslagenersatz Ruecklastschrift\";\"Beguenstigter/Zahlungspflichtiger\";\"Kontonummer/IBAN\";\"BIC (SWIFT-Code)\";\"Betrag\";\"Waehrung\";\"Info\"\n",
+        );
+        let rows = 60_000;
+        for i in 0..rows {
+            use std::fmt::Write as _;
+            let _ = writeln!(
+                text,
+                "\"DE59370501982420164873\";\"{d:02}.01.25\";\"{d:02}.01.25\";\"KARTENZAHLUNG\";\"Einkauf Nr. {i} Straße Gebühr {i}\";\"\";\"\";\"\";\"\";\"\";\"\";\"Bäckerei Müller {m}\";\"\";\"\";\"-{e},{c:02}\";\"EUR\";\"Umsatz gebucht\"",
+                d = 1 + i % 28,
+                m = i % 97,
+                e = 1 + i % 300,
+                c = i % 100,
+            );
+        }
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+        assert!(bytes.len() as u64 > TRANSCODE_MIN_BYTES);
+        std::fs::write(dir.path().join("umsaetze.csv"), &bytes).unwrap();
+        let run = |frame_only: bool| {
+            ingest(
+                &[dir.path().to_path_buf()],
+                &IngestOptions {
+                    frame_only,
+                    ..IngestOptions::default()
+                },
+                &Progress::new(),
+            )
+            .unwrap()
+        };
+        let (plain, framed) = (run(false), run(true));
+        assert_eq!(plain.manifest, framed.manifest);
+        let e = &plain.manifest[0];
+        assert_eq!(e.status, EvidenceStatus::Loaded { rows });
+        assert_eq!(
+            e.sha256,
+            sha256_hex(&bytes),
+            "the hash is of the file as read"
+        );
+        assert!(
+            e.issues.iter().all(|i| !i.message.contains("replaced")),
+            "{:?}",
+            e.issues
+        );
+        let t = &plain.transactions[7];
+        assert_eq!(t.counterparty.name.as_deref(), Some("Bäckerei Müller 7"));
+        assert!(
+            t.source_text.contains("Straße Gebühr 7"),
+            "{}",
+            t.source_text
+        );
+        let frame = framed.frame.unwrap();
+        assert!(
+            gs_types::schema::to_frame(&plain.transactions)
+                .unwrap()
+                .equals_missing(&frame)
+        );
     }
 
     #[test]

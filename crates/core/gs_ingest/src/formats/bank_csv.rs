@@ -12,8 +12,6 @@
 //! Big files are parsed in parallel: the text is decoded once, cut into record-aligned chunks
 //! (quote parity, verified afterwards) and the chunks are read on the rayon pool.
 
-use std::borrow::Cow;
-
 use gs_types::{DecimalSeparator, Iban, Money, PartyRef};
 use polars_buffer::Buffer;
 
@@ -594,16 +592,21 @@ impl Importer for BankCsvImporter {
 
     fn import(&self, file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutput> {
         let (decoded, encoding, had_errors) = decode(file);
-        // Frame mode: the decoded text moves into an Arrow buffer (no copy for a decoded
-        // file) that the frame's `source_text` column then points into.
+        // Frame mode: the decoded text becomes an Arrow buffer that the frame's `source_text`
+        // column points into (no copy when the file was transcoded in place, or was UTF-8).
         let (shared, plain) = if ctx.frames.is_some() {
-            (Some(Buffer::from(decoded.into_owned())), None)
+            let b = match decoded {
+                Decoded::File => file.bytes.clone(),
+                Decoded::Text(t) => Buffer::from(t.as_bytes().to_vec()),
+            };
+            (Some(b), None)
         } else {
             (None, Some(decoded))
         };
-        let bytes: &[u8] = match &shared {
-            Some(b) => b.as_slice(),
-            None => plain.as_deref().unwrap_or_default(),
+        let bytes: &[u8] = match (&shared, &plain) {
+            (Some(b), _) => b.as_slice(),
+            (None, Some(Decoded::Text(t))) => t.as_bytes(),
+            (None, _) => &file.bytes,
         };
         // decoder output is UTF-8; checking it once with SIMD is ~10x std's check on 180 MB
         let text = simdutf8::basic::from_utf8(bytes)
@@ -704,104 +707,28 @@ impl Importer for BankCsvImporter {
     }
 }
 
-/// The file's text (UTF-8 bytes), as `SourceFile::text` decodes it, but decoded on all cores
-/// for big single-byte-encoded files (a 250 MB Windows-1252 export would otherwise spend a
-/// noticeable share of the import in one thread).
-fn decode(file: &SourceFile) -> (Cow<'_, [u8]>, &'static str, bool) {
-    let bytes = &file.bytes;
-    let as_text = || {
-        let d = file.text();
-        (Cow::Borrowed(d.text.as_bytes()), d.encoding, d.had_errors)
-    };
-    if bytes.len() < (8 << 20) || encoding_rs::Encoding::for_bom(bytes).is_some() {
-        return as_text();
-    }
-    if simdutf8::basic::from_utf8(bytes).is_ok() {
-        return (Cow::Borrowed(bytes.as_slice()), "UTF-8", false);
-    }
-    // the same guess as text::decode makes (same sample, German hint, restricted set)
-    let mut det = chardetng::EncodingDetector::new();
-    let head = &bytes[..bytes.len().min(crate::text::ENCODING_SAMPLE_BYTES)];
-    det.feed(head, head.len() == bytes.len());
-    let enc = det.guess(Some(b"de"), true);
-    let enc = match enc.name() {
-        "UTF-8" => return as_text(),
-        "windows-1252" | "ISO-8859-2" | "windows-1250" => enc,
-        _ => encoding_rs::WINDOWS_1252,
-    };
-    if let Some((text, had_errors)) = decode_single_byte_parallel(bytes, enc) {
-        (Cow::Owned(text), enc.name(), had_errors)
-    } else {
-        let (t, had_errors) = enc.decode_without_bom_handling(bytes);
-        (
-            Cow::Owned(t.into_owned().into_bytes()),
-            enc.name(),
-            had_errors,
-        )
-    }
+/// Where a bank CSV's UTF-8 text is.
+enum Decoded<'f> {
+    /// The file's bytes are the text: UTF-8 already, or transcoded in place by the ingest
+    /// ([`SourceFile::transcode_in_place`]).
+    File,
+    /// The file's decoded text (`SourceFile::text`).
+    Text(&'f str),
 }
 
-/// Decodes a single-byte encoding on all cores straight into one buffer: every byte value has
-/// a fixed UTF-8 length, so each part's place in the output is known before decoding (no
-/// second copy of a 200 MB text). Returns the UTF-8 bytes (the caller checks them once when
-/// it makes them a `&str`); `None` when the decoder wrote other lengths than counted.
-fn decode_single_byte_parallel(
-    bytes: &[u8],
-    enc: &'static encoding_rs::Encoding,
-) -> Option<(Vec<u8>, bool)> {
-    use rayon::prelude::*;
-    let mut width = [0usize; 256];
-    for (b, w) in width.iter_mut().enumerate() {
-        *w = enc.decode_without_bom_handling(&[b as u8]).0.len();
+/// The file's text as UTF-8, its encoding, and whether bytes became U+FFFD. The same text as
+/// `SourceFile::text`, without its copy of a UTF-8 file.
+fn decode(file: &SourceFile) -> (Decoded<'_>, &'static str, bool) {
+    if let Some(t) = file.transcoded() {
+        return (Decoded::File, t.from, t.had_errors);
     }
-    let parts: Vec<&[u8]> = bytes.chunks(4 << 20).collect();
-    // ASCII (one byte each) is most of a German export: only blocks with other bytes are
-    // counted byte by byte
-    let utf8_len = |p: &[u8]| -> usize {
-        p.chunks(64)
-            .map(|c| {
-                if c.is_ascii() {
-                    c.len()
-                } else {
-                    c.iter().map(|&b| width[usize::from(b)]).sum()
-                }
-            })
-            .sum()
-    };
-    let sizes: Vec<usize> = parts.par_iter().map(|p| utf8_len(p)).collect();
-    let mut out = vec![0u8; sizes.iter().sum()];
-    let mut slices: Vec<&mut [u8]> = Vec::with_capacity(parts.len());
-    let mut rest = out.as_mut_slice();
-    for &n in &sizes {
-        let (part, tail) = rest.split_at_mut(n);
-        slices.push(part);
-        rest = tail;
+    if encoding_rs::Encoding::for_bom(&file.bytes).is_none()
+        && simdutf8::basic::from_utf8(&file.bytes).is_ok()
+    {
+        return (Decoded::File, "UTF-8", false);
     }
-    let decoded: Vec<Option<bool>> = parts
-        .par_iter()
-        .zip(slices.into_par_iter())
-        .map(|(src, dst)| {
-            let mut d = enc.new_decoder_without_bom_handling();
-            let (res, read, written, had_errors) = d.decode_to_utf8(src, dst, true);
-            if res == encoding_rs::CoderResult::OutputFull {
-                // the decoder wants room for its widest character before each one; the last
-                // few bytes of an exactly sized part are decoded on their own (stateless)
-                let (tail, e) = enc.decode_without_bom_handling(&src[read..]);
-                let room = dst.get_mut(written..)?;
-                if room.len() != tail.len() {
-                    return None;
-                }
-                room.copy_from_slice(tail.as_bytes());
-                return Some(had_errors | e);
-            }
-            (read == src.len() && written == dst.len()).then_some(had_errors)
-        })
-        .collect();
-    let mut had_errors = false;
-    for d in decoded {
-        had_errors |= d?;
-    }
-    Some((out, had_errors))
+    let d = file.text();
+    (Decoded::Text(&d.text), d.encoding, d.had_errors)
 }
 
 fn floor_char(s: &str, max: usize) -> usize {
@@ -1289,22 +1216,6 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
     }
 
     #[test]
-    fn parallel_single_byte_decode_equals_encoding_rs() {
-        // every byte value (€ is 3 bytes in UTF-8, ü 2, controls 1), over several 4 MiB parts
-        let bytes: Vec<u8> = (0..9_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
-        for enc in [
-            encoding_rs::WINDOWS_1252,
-            encoding_rs::ISO_8859_2,
-            encoding_rs::WINDOWS_1250,
-        ] {
-            let (text, errors) = decode_single_byte_parallel(&bytes, enc).unwrap();
-            let (want, want_errors) = enc.decode_without_bom_handling(&bytes);
-            assert!(text == want.as_bytes(), "{}", enc.name());
-            assert_eq!(errors, want_errors);
-        }
-    }
-
-    #[test]
     fn big_file_frame_mode_matches_transaction_mode() {
         // parallel chunks, several batches per chunk; with a stray quote the parallel parse is
         // abandoned for a sequential one (the chunks' frames are thrown away)
@@ -1328,8 +1239,21 @@ Buchungstag;Wert;Umsatzart;Buchungsdetails;Auftraggeber;Empfänger;Betrag (€);
                 o.transactions[1].counterparty.name.as_deref(),
                 Some("Müller 1")
             );
-            let f = SourceFile::from_bytes("x.csv", w1252(&text));
-            assert!(*decode(&f).0 == *f.text().text.as_bytes());
+            // the same rows from the file transcoded in place (what the ingest does with a big
+            // bank CSV), and the same encoding reported
+            let mut f = SourceFile::from_bytes("x.csv", w1252(&text));
+            let t = f.transcode_in_place().unwrap();
+            assert_eq!((t.from, t.had_errors), ("windows-1252", false));
+            assert!(*f.bytes == *text.as_bytes());
+            let progress = gs_jobs::Progress::new();
+            let ctx = ImportContext {
+                mappings: &[],
+                progress: &progress,
+                frames: None,
+            };
+            let o2 = BankCsvImporter.import(&f, &ctx).unwrap();
+            assert_eq!(o2.transactions, o.transactions);
+            assert_eq!(o2.issues, o.issues);
             // line numbers: multi-line records (every 7th) take two lines
             let mut line = 2u32;
             for (i, t) in o.transactions.iter().enumerate() {

@@ -1024,7 +1024,7 @@ fn import_workbook(
         (SheetKind::Zip, "ods") => "table (ods)",
         (SheetKind::Zip, _) => "table (xlsx)",
     };
-    let bytes = file.bytes.clone();
+    let bytes = file.bytes.as_slice().to_vec();
     let opened = std::panic::catch_unwind(move || {
         calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
     });
