@@ -112,18 +112,22 @@ pub fn transcode_single_byte_in_place(
         *bytes = t.into_owned().into_bytes();
         return e;
     }
-    // extra output bytes per part; ASCII blocks are counted at once
-    let extra_of = |p: &[u8]| -> usize {
-        p.chunks(64)
-            .filter(|c| !c.is_ascii())
-            .flat_map(|c| c.iter())
-            .map(|&b| usize::from(utf8[usize::from(b)].1) - 1)
-            .sum()
+    // extra output bytes per part, and whether a byte has no character; ASCII blocks are
+    // passed over at once
+    let scan = |p: &[u8]| -> (usize, bool) {
+        let mut extra = 0;
+        let mut error = false;
+        for c in p.chunks(64).filter(|c| !c.is_ascii()) {
+            for &b in c {
+                extra += usize::from(utf8[usize::from(b)].1) - 1;
+                error |= errors[usize::from(b)];
+            }
+        }
+        (extra, error)
     };
-    let extras: Vec<usize> = bytes.par_chunks(PART).map(extra_of).collect();
-    let had_errors = bytes
-        .par_chunks(PART)
-        .any(|p| p.iter().any(|&b| errors[usize::from(b)]));
+    let scanned: Vec<(usize, bool)> = bytes.par_chunks(PART).map(scan).collect();
+    let extras: Vec<usize> = scanned.iter().map(|s| s.0).collect();
+    let had_errors = scanned.iter().any(|s| s.1);
     let n = bytes.len();
     let total_extra: usize = extras.iter().sum();
     if total_extra == 0 {
