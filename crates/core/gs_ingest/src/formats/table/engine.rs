@@ -679,32 +679,41 @@ static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>>
         by_len
     });
 
-/// Bytes a summary label (or one of the prefixes [`summary_label`] knows) can start with, in
-/// either case: most cells (amounts, dates, IBANs, most names) are ruled out by their first byte.
-static LABEL_FIRST_BYTES: std::sync::LazyLock<[bool; 256]> =
-    std::sync::LazyLock::new(|| {
-        let mut first = [false; 256];
-        for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(&[
-            "kontostand vom",
-            "summe ",
-            "total ",
-        ]) {
-            if let Some(&b) = label.as_bytes().first() {
-                first[usize::from(b.to_ascii_lowercase())] = true;
-                first[usize::from(b.to_ascii_uppercase())] = true;
-            }
+/// The first two letters a summary label (or one of the prefixes [`summary_label`] knows) can
+/// start with, either case: bit `second - 'a'` of entry `first`. Most cells (amounts, dates,
+/// IBANs, names, booking texts) are ruled out by their first two bytes.
+static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> = std::sync::LazyLock::new(|| {
+    let mut starts = [0u32; 128];
+    for label in OPENING
+        .iter()
+        .chain(CLOSING)
+        .chain(OTHER)
+        .chain(&["kontostand vom", "summe ", "total "])
+    {
+        if let [a, b, ..] = label.as_bytes()
+            && b.is_ascii_lowercase()
+        {
+            starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
         }
-        first
-    });
+    }
+    starts
+});
+
+/// True when `t` may start like a summary label (see [`LABEL_STARTS`]).
+fn may_be_label(t: &str) -> bool {
+    let [a, b, ..] = t.as_bytes() else {
+        return false;
+    };
+    let b = b.to_ascii_lowercase();
+    a.is_ascii()
+        && b.is_ascii_lowercase()
+        && LABEL_STARTS[usize::from(a.to_ascii_lowercase())] & (1 << (b - b'a')) != 0
+}
 
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
     let mut t = trim_fast(t);
-    if !t
-        .as_bytes()
-        .first()
-        .is_some_and(|&b| LABEL_FIRST_BYTES[usize::from(b)])
-    {
+    if !may_be_label(t) {
         return None;
     }
     if t.ends_with(':') {
@@ -1162,7 +1171,13 @@ pub(crate) fn process_row<R: Row + ?Sized>(
         tx.timestamp = t.map(|t| booking_date.and_time(t));
     }
     tx.currency = txt(Role::Currency)
-        .map(str::to_uppercase)
+        .map(|c| {
+            if c.bytes().all(|b| b.is_ascii_uppercase()) {
+                c.to_owned() // "EUR": no case mapping needed
+            } else {
+                c.to_uppercase()
+            }
+        })
         .or_else(|| plan.currency.clone())
         .unwrap_or_default();
     // parties
@@ -1599,7 +1614,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_labels_survive_the_first_byte_filter() {
+    fn summary_labels_survive_the_two_letter_filter() {
         for (list, kind) in [
             (OPENING, SummaryKind::Opening),
             (CLOSING, SummaryKind::Closing),
