@@ -229,21 +229,25 @@ fn single_perspective_in_frame(df: &DataFrame) -> PolarsResult<bool> {
     if df.height() == 0 {
         return Ok(true);
     }
-    let s = |name: &str| -> PolarsResult<&StringChunked> { df.column(name)?.str() };
-    let kind = s("source_kind")?;
-    let all_same = |c: &StringChunked| {
+    // a scalar column (the usual statement account, row kind, evidence of one file) holds one
+    // value by construction: reading it per row would write it out a million times first
+    let all_same = |name: &str| -> PolarsResult<bool> {
+        let c = df.column(name)?;
+        if c.as_scalar_column().is_some() {
+            return Ok(true);
+        }
+        let c = c.str()?;
         let first = c.get(0);
-        c.iter().all(|v| v == first)
+        Ok(c.iter().all(|v| v == first))
     };
-    if !all_same(kind) {
+    if !all_same("source_kind")? {
         return Ok(false);
     }
-    Ok(if kind.get(0) == Some(SourceKind::Ledger.as_str()) {
-        all_same(s("evidence_id")?)
+    let kind = df.column("source_kind")?.get(0)?;
+    Ok(if kind.extract_str() == Some(SourceKind::Ledger.as_str()) {
+        all_same("evidence_id")?
     } else {
-        all_same(s("account_iban")?)
-            && all_same(s("account_bank_code")?)
-            && all_same(s("account_number")?)
+        all_same("account_iban")? && all_same("account_bank_code")? && all_same("account_number")?
     })
 }
 

@@ -682,22 +682,22 @@ static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>>
 /// The first two letters a summary label (or one of the prefixes [`summary_label`] knows) can
 /// start with, either case: bit `second - 'a'` of entry `first`. Most cells (amounts, dates,
 /// IBANs, names, booking texts) are ruled out by their first two bytes.
-static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> = std::sync::LazyLock::new(|| {
-    let mut starts = [0u32; 128];
-    for label in OPENING
-        .iter()
-        .chain(CLOSING)
-        .chain(OTHER)
-        .chain(&["kontostand vom", "summe ", "total "])
-    {
-        if let [a, b, ..] = label.as_bytes()
-            && b.is_ascii_lowercase()
-        {
-            starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
+static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> =
+    std::sync::LazyLock::new(|| {
+        let mut starts = [0u32; 128];
+        for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(&[
+            "kontostand vom",
+            "summe ",
+            "total ",
+        ]) {
+            if let [a, b, ..] = label.as_bytes()
+                && b.is_ascii_lowercase()
+            {
+                starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
+            }
         }
-    }
-    starts
-});
+        starts
+    });
 
 /// True when `t` may start like a summary label (see [`LABEL_STARTS`]).
 fn may_be_label(t: &str) -> bool {
