@@ -166,11 +166,16 @@ impl FrameSink {
         }
     }
 
-    /// Completes the rows (each must carry its locator) and turns them into one frame chunk;
+    /// Completes the rows (a row without locator gets its position) into one frame chunk;
     /// `txs` is emptied. Also returns how many rows had no currency (EUR was filled in).
     pub fn flush(&self, txs: &mut Vec<Transaction>) -> PolarsResult<(DataFrame, usize)> {
         let mut b = self.batch();
-        for t in txs.drain(..) {
+        for (i, mut t) in txs.drain(..).enumerate() {
+            // a row without locator gets its position, as `RowFinisher::finish` gives it
+            t.locator.get_or_insert(Locator::Row {
+                sheet: None,
+                row: (i + 1) as u32,
+            });
             b.push(t, None);
         }
         b.take(None)

@@ -133,6 +133,9 @@ pub fn transcode_single_byte_in_place(
     if total_extra == 0 {
         return had_errors; // ASCII only: already UTF-8
     }
+    // exactly the room needed when the caller left too little (no doubling: the buffer lives
+    // on as the frame's text)
+    bytes.reserve_exact(total_extra);
     bytes.resize(n + total_extra, 0);
     // window k: output [o_k, o_k + len_k + extra_k); its input moves to the window's end
     let mut windows = Vec::with_capacity(extras.len());

@@ -31,7 +31,8 @@ pub fn read_hashed(path: &std::path::Path) -> std::io::Result<(Vec<u8>, String)>
         return Err(std::io::Error::other("file too large for this machine"));
     };
     if size < HASH_WHILE_READING_BYTES {
-        let mut bytes = Vec::with_capacity(n);
+        // 3 % room, as below
+        let mut bytes = Vec::with_capacity(n + n / 32);
         f.read_to_end(&mut bytes)?;
         let sha = sha256_hex(&bytes);
         return Ok((bytes, sha));
