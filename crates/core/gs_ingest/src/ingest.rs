@@ -742,13 +742,8 @@ fn finalize_frame(
     }
     issues.extend(missing_currency_issue(missing_currency));
     issues.extend(reconcile::statements_in_frame(statements, &df)?);
-    let statement = Some(SourceKind::Statement.as_str());
-    let kinds = df.column("source_kind")?;
-    // usually a scalar column: read its one value (`str()` would write it out per row)
-    let all_statement = match kinds.as_scalar_column() {
-        Some(k) => k.scalar().value().extract_str() == statement,
-        None => kinds.str()?.iter().all(|k| k == statement),
-    };
+    let all_statement = gs_types::schema::one_str_value(df.column("source_kind")?)?
+        == Some(Some(SourceKind::Statement.as_str()));
     if all_statement {
         issues.extend(reconcile::running_balances_in_frame(&df)?);
     }

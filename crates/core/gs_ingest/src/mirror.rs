@@ -229,25 +229,16 @@ fn single_perspective_in_frame(df: &DataFrame) -> PolarsResult<bool> {
     if df.height() == 0 {
         return Ok(true);
     }
-    // a scalar column (the usual statement account, row kind, evidence of one file) holds one
-    // value by construction: reading it per row would write it out a million times first
-    let all_same = |name: &str| -> PolarsResult<bool> {
-        let c = df.column(name)?;
-        if c.as_scalar_column().is_some() {
-            return Ok(true);
-        }
-        let c = c.str()?;
-        let first = c.get(0);
-        Ok(c.iter().all(|v| v == first))
-    };
-    if !all_same("source_kind")? {
+    let one = |name: &str| gs_types::schema::one_str_value(df.column(name)?);
+    let Some(kind) = one("source_kind")? else {
         return Ok(false);
-    }
-    let kind = df.column("source_kind")?.get(0)?;
-    Ok(if kind.extract_str() == Some(SourceKind::Ledger.as_str()) {
-        all_same("evidence_id")?
+    };
+    Ok(if kind == Some(SourceKind::Ledger.as_str()) {
+        one("evidence_id")?.is_some()
     } else {
-        all_same("account_iban")? && all_same("account_bank_code")? && all_same("account_number")?
+        one("account_iban")?.is_some()
+            && one("account_bank_code")?.is_some()
+            && one("account_number")?.is_some()
     })
 }
 

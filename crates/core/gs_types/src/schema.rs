@@ -310,6 +310,18 @@ pub fn text_span_column(
     Ok(StringChunked::with_chunk(name.into(), arr).into_column())
 }
 
+/// The one value of a string column when every row holds it (`Some(None)`: all null), else
+/// `None`. A scalar column (how the frame stores a file's own account, row kind, evidence) is
+/// answered from its scalar: reading it per row would write it out once per row first.
+pub fn one_str_value(c: &Column) -> PolarsResult<Option<Option<&str>>> {
+    if let Some(s) = c.as_scalar_column() {
+        return Ok(Some(s.scalar().value().extract_str()));
+    }
+    let ca = c.str()?;
+    let first = ca.get(0);
+    Ok(ca.iter().all(|v| v == first).then_some(first))
+}
+
 /// Stacks canonical frames (e.g. one per parsed batch) in order. Nothing is copied: a column
 /// keeps one chunk per input frame, and a column that is the same constant (or all null) in
 /// every input stays a constant column.
@@ -532,6 +544,24 @@ mod tests {
             df.column("payee_name").unwrap().str().unwrap().get(0),
             Some("Muster GmbH")
         );
+    }
+
+    #[test]
+    fn one_str_value_of_scalar_and_plain_columns() {
+        let scalar = Column::new_scalar(
+            "k".into(),
+            Scalar::new(DataType::String, AnyValue::StringOwned("statement".into())),
+            5,
+        );
+        assert_eq!(one_str_value(&scalar).unwrap(), Some(Some("statement")));
+        let same = Column::new("k".into(), ["a", "a", "a"]);
+        assert_eq!(one_str_value(&same).unwrap(), Some(Some("a")));
+        let differ = Column::new("k".into(), ["a", "a", "b"]);
+        assert_eq!(one_str_value(&differ).unwrap(), None);
+        let nulls = Column::full_null("k".into(), 3, &DataType::String);
+        assert_eq!(one_str_value(&nulls).unwrap(), Some(None));
+        let mixed = Column::new("k".into(), [Some("a"), None]);
+        assert_eq!(one_str_value(&mixed).unwrap(), None);
     }
 
     #[test]

@@ -591,26 +591,27 @@ impl Importer for BankCsvImporter {
     }
 
     fn import(&self, file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutput> {
-        let (decoded, encoding, had_errors) = decode(file);
-        // Frame mode: the decoded text becomes an Arrow buffer that the frame's `source_text`
-        // column points into (no copy when the file was transcoded in place, or was UTF-8).
-        let (shared, plain) = if ctx.frames.is_some() {
-            let b = match decoded {
-                Decoded::File => file.bytes.clone(),
-                Decoded::Text(t) => Buffer::from(t.as_bytes().to_vec()),
-            };
-            (Some(b), None)
-        } else {
-            (None, Some(decoded))
+        let Decoded {
+            text,
+            own_bytes,
+            encoding,
+            had_errors,
+        } = decode(file)?;
+        // Frame mode: the text becomes an Arrow buffer that the frame's `source_text` column
+        // points into: the file's own buffer when the text is its bytes (UTF-8, or transcoded
+        // in place), else a copy (and `text` then has to be the copy for the views to match)
+        let shared = ctx.frames.map(|_| {
+            if own_bytes {
+                file.bytes.clone()
+            } else {
+                Buffer::from(text.as_bytes().to_vec())
+            }
+        });
+        let text = match &shared {
+            Some(b) if !own_bytes => simdutf8::basic::from_utf8(b.as_slice())
+                .map_err(|e| IngestError::Frame(format!("text copy is not UTF-8: {e}")))?,
+            _ => text,
         };
-        let bytes: &[u8] = match (&shared, &plain) {
-            (Some(b), _) => b.as_slice(),
-            (None, Some(Decoded::Text(t))) => t.as_bytes(),
-            (None, _) => &file.bytes,
-        };
-        // decoder output is UTF-8; checking it once with SIMD is ~10x std's check on 180 MB
-        let text = simdutf8::basic::from_utf8(bytes)
-            .map_err(|e| IngestError::Frame(format!("decoded text is not UTF-8: {e}")))?;
         let head_end = floor_char(text, 64 * 1024);
         let Some(delim) = super::table::csvtok::sniff_delimiter(&text[..head_end]) else {
             return Err(IngestError::malformed(
@@ -707,28 +708,47 @@ impl Importer for BankCsvImporter {
     }
 }
 
-/// Where a bank CSV's UTF-8 text is.
-enum Decoded<'f> {
-    /// The file's bytes are the text: UTF-8 already, or transcoded in place by the ingest
-    /// ([`SourceFile::transcode_in_place`]).
-    File,
-    /// The file's decoded text (`SourceFile::text`).
-    Text(&'f str),
+/// A bank CSV's text.
+struct Decoded<'f> {
+    text: &'f str,
+    /// `text` is the file's own bytes (UTF-8 already, or transcoded in place by the ingest:
+    /// [`SourceFile::transcode_in_place`]), not `SourceFile::text`'s decoded copy.
+    own_bytes: bool,
+    /// The encoding the file was in.
+    encoding: &'static str,
+    /// Some bytes became U+FFFD.
+    had_errors: bool,
 }
 
-/// The file's text as UTF-8, its encoding, and whether bytes became U+FFFD. The same text as
-/// `SourceFile::text`, without its copy of a UTF-8 file.
-fn decode(file: &SourceFile) -> (Decoded<'_>, &'static str, bool) {
-    if let Some(t) = file.transcoded() {
-        return (Decoded::File, t.from, t.had_errors);
-    }
-    if encoding_rs::Encoding::for_bom(&file.bytes).is_none()
-        && simdutf8::basic::from_utf8(&file.bytes).is_ok()
-    {
-        return (Decoded::File, "UTF-8", false);
+/// The file's text as `SourceFile::text` decodes it, without that copy when the file's bytes
+/// are UTF-8 (checked once, with SIMD: ~10× std's check on 180 MB).
+fn decode(file: &SourceFile) -> Result<Decoded<'_>> {
+    let transcoded = file.transcoded();
+    if transcoded.is_some() || encoding_rs::Encoding::for_bom(&file.bytes).is_none() {
+        match simdutf8::basic::from_utf8(&file.bytes) {
+            Ok(text) => {
+                return Ok(Decoded {
+                    text,
+                    own_bytes: true,
+                    encoding: transcoded.map_or("UTF-8", |t| t.from),
+                    had_errors: transcoded.is_some_and(|t| t.had_errors),
+                });
+            }
+            Err(e) if transcoded.is_some() => {
+                return Err(IngestError::Frame(format!(
+                    "transcoded text is not UTF-8: {e}"
+                )));
+            }
+            Err(_) => {}
+        }
     }
     let d = file.text();
-    (Decoded::Text(&d.text), d.encoding, d.had_errors)
+    Ok(Decoded {
+        text: &d.text,
+        own_bytes: false,
+        encoding: d.encoding,
+        had_errors: d.had_errors,
+    })
 }
 
 fn floor_char(s: &str, max: usize) -> usize {

@@ -71,29 +71,22 @@ impl StrCol {
 }
 
 /// An optional number column; all-null when no row has a value.
-struct OptCol<T: PolarsNumericType> {
-    builder: PrimitiveChunkedBuilder<T>,
-    any: bool,
-}
+struct OptCol<T: PolarsNumericType>(PrimitiveChunkedBuilder<T>);
 
 impl<T: PolarsNumericType> OptCol<T> {
     fn new(name: &'static str, capacity: usize) -> Self {
-        Self {
-            builder: PrimitiveChunkedBuilder::new(name.into(), capacity),
-            any: false,
-        }
+        Self(PrimitiveChunkedBuilder::new(name.into(), capacity))
     }
 
     #[inline]
     fn push(&mut self, v: Option<T::Native>) {
-        self.any |= v.is_some();
-        self.builder.append_option(v);
+        self.0.append_option(v);
     }
 
     /// The column as `dtype` (a cast of the physical numbers, e.g. to Date).
     fn finish(self, dtype: &DataType) -> PolarsResult<Column> {
-        let ca = self.builder.finish();
-        if !self.any && !ca.is_empty() {
+        let ca = self.0.finish();
+        if ca.null_count() == ca.len() && !ca.is_empty() {
             return Ok(Column::full_null(ca.name().clone(), ca.len(), dtype));
         }
         ca.into_column().cast(dtype)

@@ -659,45 +659,30 @@ const OTHER: &[&str] = &[
     "total credit",
 ];
 
-/// The labels of [`OPENING`], [`CLOSING`] and [`OTHER`] by byte length (index), so that a
-/// cell is compared only with the labels of its own length: `summary_label` runs for every
-/// cell of every row.
-static LABELS_BY_LEN: std::sync::LazyLock<Vec<Vec<(&'static str, SummaryKind)>>> =
-    std::sync::LazyLock::new(|| {
-        let mut by_len: Vec<Vec<(&'static str, SummaryKind)>> = vec![Vec::new(); 41];
-        for (list, kind) in [
-            (OPENING, SummaryKind::Opening),
-            (CLOSING, SummaryKind::Closing),
-            (OTHER, SummaryKind::Other),
-        ] {
-            for &label in list {
-                if let Some(slot) = by_len.get_mut(label.len()) {
-                    slot.push((label, kind));
-                }
-            }
-        }
-        by_len
-    });
+/// Prefixes that make a cell a summary label ("Kontostand vom 31.12.2025", "Summe Umsätze").
+const LABEL_PREFIXES: &[(&str, SummaryKind)] = &[
+    ("kontostand vom", SummaryKind::Closing),
+    ("summe ", SummaryKind::Other),
+    ("total ", SummaryKind::Other),
+    ("totale ", SummaryKind::Other),
+    ("totals ", SummaryKind::Other),
+];
 
-/// The first two letters a summary label (or one of the prefixes [`summary_label`] knows) can
+/// The first two letters a summary label (or one of [`LABEL_PREFIXES`]) can
 /// start with, either case: bit `second - 'a'` of entry `first`. Most cells (amounts, dates,
 /// IBANs, names, booking texts) are ruled out by their first two bytes.
-static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> =
-    std::sync::LazyLock::new(|| {
-        let mut starts = [0u32; 128];
-        for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(&[
-            "kontostand vom",
-            "summe ",
-            "total ",
-        ]) {
-            if let [a, b, ..] = label.as_bytes()
-                && b.is_ascii_lowercase()
-            {
-                starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
-            }
+static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> = std::sync::LazyLock::new(|| {
+    let mut starts = [0u32; 128];
+    let prefixes = LABEL_PREFIXES.iter().map(|(p, _)| p);
+    for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(prefixes) {
+        if let [a, b, ..] = label.as_bytes()
+            && b.is_ascii_lowercase()
+        {
+            starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
         }
-        starts
-    });
+    }
+    starts
+});
 
 /// True when `t` may start like a summary label (see [`LABEL_STARTS`]).
 fn may_be_label(t: &str) -> bool {
@@ -723,28 +708,21 @@ pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
         return None;
     }
     // whole labels, in list order (an opening label wins over a closing one of equal text)
-    let whole = LABELS_BY_LEN
-        .get(t.len())
-        .into_iter()
-        .flatten()
-        .filter(|(label, _)| t.eq_ignore_ascii_case(label))
-        .map(|&(_, kind)| kind)
-        .next();
-    if whole.is_some() {
-        return whole;
+    for (list, kind) in [
+        (OPENING, SummaryKind::Opening),
+        (CLOSING, SummaryKind::Closing),
+        (OTHER, SummaryKind::Other),
+    ] {
+        if eq_any(t, list) {
+            return Some(kind);
+        }
     }
-    let starts =
-        |p: &str| t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
-    if starts("kontostand vom") {
-        return Some(SummaryKind::Closing);
-    }
-    if ["summe ", "total ", "totale ", "totals "]
+    LABEL_PREFIXES
         .iter()
-        .any(|p| starts(p))
-    {
-        return Some(SummaryKind::Other);
-    }
-    None
+        .find(|(p, _)| {
+            t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        })
+        .map(|&(_, kind)| kind)
 }
 
 /// Value of a balance row: the first money cell after the label (with an S/H or D/K flag right
