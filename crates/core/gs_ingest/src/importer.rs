@@ -24,6 +24,9 @@ pub struct SourceFile {
     /// Full SHA-256 hex of the bytes as read.
     pub sha256: String,
     decoded: OnceLock<Decoded<'static>>,
+    /// [`text::single_byte_guess`] of the file, made once (chardetng reads ~10 MB/s; every
+    /// importer's detection decodes the head).
+    guess: OnceLock<Option<&'static encoding_rs::Encoding>>,
     transcoded: Option<Transcoded>,
 }
 
@@ -44,6 +47,7 @@ impl SourceFile {
             bytes: Buffer::from(bytes),
             sha256,
             decoded: OnceLock::new(),
+            guess: OnceLock::new(),
             transcoded: None,
         }
     }
@@ -59,10 +63,11 @@ impl SourceFile {
             return self.transcoded;
         }
         let b: &[u8] = &self.bytes;
-        if encoding_rs::Encoding::for_bom(b).is_some() || simdutf8::basic::from_utf8(b).is_ok() {
+        // `compat` stops at the first invalid byte (`basic` reads on to the end)
+        if encoding_rs::Encoding::for_bom(b).is_some() || simdutf8::compat::from_utf8(b).is_ok() {
             return None;
         }
-        let enc = text::single_byte_guess(b)?;
+        let enc = self.single_byte_guess()?;
         let mut v = match std::mem::take(&mut self.bytes).into_mut().either(Err, Ok) {
             Ok(v) => v,
             Err(shared) => {
@@ -73,6 +78,8 @@ impl SourceFile {
         let had_errors = text::transcode_single_byte_in_place(&mut v, enc);
         self.bytes = Buffer::from(v);
         self.decoded = OnceLock::new();
+        // the bytes are UTF-8 now
+        self.guess = OnceLock::from(None);
         self.transcoded = Some(Transcoded {
             from: enc.name(),
             had_errors,
@@ -112,7 +119,7 @@ impl SourceFile {
                     had_errors: t.had_errors,
                 };
             }
-            let d = text::decode(&self.bytes);
+            let d = text::decode_with(&self.bytes, || self.single_byte_guess());
             Decoded {
                 text: std::borrow::Cow::Owned(d.text.into_owned()),
                 encoding: d.encoding,
@@ -122,9 +129,21 @@ impl SourceFile {
         })
     }
 
-    /// Decoded text of the first `max` bytes (for detection; cheap).
+    /// Decoded text of the first `max` bytes (for detection; cheap). Bytes that are not UTF-8
+    /// are decoded with the file's encoding guess (made once per file).
     pub fn head(&self, max: usize) -> String {
-        text::head_text(&self.bytes, max)
+        let cut = &self.bytes[..self.bytes.len().min(max)];
+        text::decode_with(cut, || self.single_byte_guess())
+            .text
+            .into_owned()
+    }
+
+    /// The file's single-byte encoding ([`text::single_byte_guess`], made once); `None`:
+    /// UTF-8 (with stray bytes).
+    fn single_byte_guess(&self) -> Option<&'static encoding_rs::Encoding> {
+        *self
+            .guess
+            .get_or_init(|| text::single_byte_guess(&self.bytes))
     }
 
     /// True when the head looks binary.

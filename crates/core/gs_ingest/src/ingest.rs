@@ -583,17 +583,29 @@ fn ids_surely_distinct(ids: &StringChunked) -> bool {
         // 0xFF has bits above the low four; a digit never does
         (bad & 0xF0 == 0).then_some(v)
     }
+    // equal numbers fall into the same bucket (by their top bits): each chunk's numbers are
+    // packed into buckets, then each bucket is sorted on its own (in the caches, in parallel)
+    const BUCKET_BITS: u32 = 6;
     let chunks: Vec<_> = ids.downcast_iter().collect();
     let Some(parts) = chunks
         .par_iter()
-        .map(|arr| arr.iter().map(packed).collect::<Option<Vec<u64>>>())
-        .collect::<Option<Vec<Vec<u64>>>>()
+        .map(|arr| {
+            let mut buckets = vec![Vec::new(); 1 << BUCKET_BITS];
+            for id in arr.iter() {
+                let v = packed(id)?;
+                buckets[(v >> (64 - BUCKET_BITS)) as usize].push(v);
+            }
+            Some(buckets)
+        })
+        .collect::<Option<Vec<Vec<Vec<u64>>>>>()
     else {
         return false;
     };
-    let mut all = parts.concat();
-    all.par_sort_unstable();
-    !all.windows(2).any(|w| w[0] == w[1])
+    (0..1usize << BUCKET_BITS).into_par_iter().all(|b| {
+        let mut all: Vec<u64> = parts.iter().flat_map(|p| &p[b]).copied().collect();
+        all.sort_unstable();
+        !all.windows(2).any(|w| w[0] == w[1])
+    })
 }
 
 /// The id given instead to the `i`-th row when its locator repeats, and the warning.

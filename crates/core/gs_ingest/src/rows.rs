@@ -67,15 +67,23 @@ impl RowFinisher {
 
     /// [`finish`](Self::finish) for one row at `position`; true when it had no currency.
     pub fn finish_one(&self, t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> bool {
+        let missing = self.complete(t, position, memo);
+        if let Some(loc) = &t.locator {
+            t.tx_id = self.ids.derive(loc);
+        }
+        missing
+    }
+
+    /// [`finish_one`](Self::finish_one) without the id (the caller derives it).
+    fn complete(&self, t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> bool {
         if self.fill_provenance {
             t.evidence_id.clone_from(&self.evidence_id);
             t.evidence_path.clone_from(&self.evidence_path);
         }
-        let loc = t.locator.get_or_insert_with(|| Locator::Row {
+        t.locator.get_or_insert_with(|| Locator::Row {
             sheet: None,
             row: (position + 1) as u32,
         });
-        t.tx_id = self.ids.derive(loc);
         t.channel = memo.channel(t);
         if t.currency.is_empty() {
             "EUR".clone_into(&mut t.currency);
@@ -199,10 +207,20 @@ impl RowBatch<'_> {
     /// text as a byte range of the text given to [`take`](Self::take) (then `t.source_text`
     /// is not used); give one for every row of a batch or for none.
     pub fn push(&mut self, mut t: Transaction, span: Option<(usize, usize)>) {
-        if self.sink.finisher.finish_one(&mut t, 0, &mut self.memo) {
+        let finisher = &self.sink.finisher;
+        if finisher.complete(&mut t, 0, &mut self.memo) {
             self.missing += 1;
         }
-        self.frame.push(&t);
+        // `complete` gave the row its locator; its text is formatted once, for the id and for
+        // the locator column
+        let loc = t.locator.take().unwrap_or(Locator::Row {
+            sheet: None,
+            row: 1,
+        });
+        loc.with_text(|text| {
+            let id = finisher.ids.derive_from_text(text);
+            self.frame.push_with_id(&t, id.as_str(), Some(text));
+        });
         self.spans.extend(span);
     }
 

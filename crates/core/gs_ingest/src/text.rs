@@ -15,7 +15,8 @@ pub struct Decoded<'a> {
     pub had_errors: bool,
 }
 
-/// How much of a file the encoding guess reads (chardetng is slow: ~10 MB/s; a German export
+/// Files up to this size are given to the encoding guess whole; of bigger files it reads a
+/// quarter of this in lines with non-ASCII bytes (chardetng is slow: ~5 MB/s; a German export
 /// shows its umlauts in the first few hundred lines).
 pub const ENCODING_SAMPLE_BYTES: usize = 256 << 10;
 
@@ -23,6 +24,16 @@ pub const ENCODING_SAMPLE_BYTES: usize = 256 << 10;
 /// what German evidence uses: windows-1252 for Latin text, which is a superset of ISO-8859-1's
 /// printable range).
 pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    decode_with(bytes, || single_byte_guess(bytes))
+}
+
+/// [`decode`] with the single-byte guess supplied (asked only when the bytes have no BOM and
+/// are not UTF-8): a file's guess is made once, on the file's head
+/// ([`SourceFile`](crate::SourceFile)), and then also decodes any part of it.
+pub fn decode_with(
+    bytes: &[u8],
+    guess: impl FnOnce() -> Option<&'static encoding_rs::Encoding>,
+) -> Decoded<'_> {
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded {
@@ -40,7 +51,7 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             had_errors: false,
         };
     }
-    let Some(enc) = single_byte_guess(bytes) else {
+    let Some(enc) = guess() else {
         // Mostly UTF-8 with a few stray bytes: decode lossy as UTF-8.
         let text = String::from_utf8_lossy(bytes);
         return Decoded {
@@ -60,14 +71,17 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
 }
 
 /// The encoding of bytes that are not UTF-8 (no BOM, not valid UTF-8): chardetng's guess on
-/// the first [`ENCODING_SAMPLE_BYTES`] with a German hint, restricted to what German evidence
+/// the bytes (a big file: on its first lines with non-ASCII bytes) with a German hint, restricted to what German evidence
 /// uses (windows-1252 for Latin text, a superset of ISO-8859-1's printable range;
 /// ISO-8859-2 and windows-1250 for Central European exports). `None`: mostly UTF-8 with a
 /// few stray bytes (decode lossy as UTF-8).
 pub fn single_byte_guess(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let mut det = chardetng::EncodingDetector::new();
-    let head = &bytes[..bytes.len().min(ENCODING_SAMPLE_BYTES)];
-    det.feed(head, head.len() == bytes.len());
+    if bytes.len() <= ENCODING_SAMPLE_BYTES {
+        det.feed(bytes, true);
+    } else {
+        det.feed(&non_ascii_lines(bytes), false);
+    }
     let enc = det.guess(Some(b"de"), true);
     match enc.name() {
         "UTF-8" => None,
@@ -76,6 +90,38 @@ pub fn single_byte_guess(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding>
         _ => Some(encoding_rs::WINDOWS_1252),
     }
 }
+
+/// The lines of a big file that hold non-ASCII bytes, up to [`ENCODING_SAMPLE_BYTES`] / 4 of
+/// them from the first [`NON_ASCII_SCAN_BYTES`]: what tells encodings apart, without the pure
+/// ASCII lines between them that chardetng would read at ~5 MB/s for nothing.
+fn non_ascii_lines(bytes: &[u8]) -> Vec<u8> {
+    const CONTEXT: usize = 2048; // at most this much of a line on each side of the byte
+    let want = ENCODING_SAMPLE_BYTES / 4;
+    let scan = &bytes[..bytes.len().min(NON_ASCII_SCAN_BYTES)];
+    let mut sample = Vec::with_capacity(want + 2 * CONTEXT);
+    let mut pos = 0;
+    while sample.len() < want && pos < scan.len() {
+        // the next non-ASCII byte (32 ASCII bytes passed over at a time)
+        let mut i = pos;
+        while i + 32 <= scan.len() && scan[i..i + 32].is_ascii() {
+            i += 32;
+        }
+        let Some(k) = scan[i..].iter().position(|&b| b >= 0x80) else {
+            break;
+        };
+        let p = i + k;
+        let floor = pos.max(p.saturating_sub(CONTEXT));
+        let start = memchr::memrchr(b'\n', &scan[floor..p]).map_or(floor, |j| floor + j + 1);
+        let ceil = scan.len().min(p + CONTEXT);
+        let end = memchr::memchr(b'\n', &scan[p..ceil]).map_or(ceil, |j| p + j + 1);
+        sample.extend_from_slice(&scan[start..end]);
+        pos = end;
+    }
+    sample
+}
+
+/// How far into a big file [`single_byte_guess`] looks for lines with non-ASCII bytes.
+const NON_ASCII_SCAN_BYTES: usize = 8 << 20;
 
 /// Transcodes a single-byte encoding (windows-1252, ISO-8859-x, windows-125x) to UTF-8 in
 /// place, on all cores, with exactly the output of encoding_rs. Returns whether any byte
@@ -216,12 +262,6 @@ pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
         .map(|(i, l)| ((i + 1) as u32, l))
 }
 
-/// Head of the bytes decoded, for detection (at most `max` bytes, cut on a char boundary).
-pub fn head_text(bytes: &[u8], max: usize) -> String {
-    let cut = &bytes[..bytes.len().min(max)];
-    decode(cut).text.into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +278,57 @@ mod tests {
         let d = decode(&latin);
         assert_eq!(d.encoding, "windows-1252");
         assert_eq!(d.text, "Müller;Überweisung;Straße;Gebühr");
+    }
+
+    #[test]
+    fn big_files_are_guessed_from_their_non_ascii_lines() {
+        // 400 KiB of ASCII lines first: a sample of the head would see no umlaut at all
+        let mut ascii = String::new();
+        while ascii.len() < 400 << 10 {
+            ascii.push_str("\"DE02120300000000202051\";\"01.01.25\";\"LASTSCHRIFT\";\"-800,00\"\n");
+        }
+        let german: String = (0..3000)
+            .map(|i| {
+                format!(
+                    "\"Bäckerei Müller {i}\";\"Überweisung Straße\";\"-3,{:02}\"\n",
+                    i % 100
+                )
+            })
+            .collect();
+        let czech: String = (0..3000)
+            .map(|i| format!("\"Příliš žluťoučký kůň {i}\";\"úpěl ďábelské ódy\";\"-3,50\"\n"))
+            .collect();
+        for (text, enc) in [
+            (&german, encoding_rs::WINDOWS_1252),
+            (&czech, encoding_rs::WINDOWS_1250),
+            (&czech, encoding_rs::ISO_8859_2),
+        ] {
+            let (alone, _, _) = enc.encode(text);
+            let big_text = format!("{ascii}{text}{ascii}");
+            let (big, _, _) = enc.encode(&big_text);
+            assert!(big.len() > ENCODING_SAMPLE_BYTES);
+            let sample = non_ascii_lines(&big);
+            assert!(sample.len() >= ENCODING_SAMPLE_BYTES / 4);
+            assert!(
+                sample
+                    .split(|&b| b == b'\n')
+                    .all(|l| l.is_empty() || !l.is_ascii())
+            );
+            // the ASCII lines around do not change the verdict
+            assert_eq!(
+                single_byte_guess(&big).map(encoding_rs::Encoding::name),
+                single_byte_guess(&alone[..ENCODING_SAMPLE_BYTES.min(alone.len())])
+                    .map(encoding_rs::Encoding::name),
+                "{}",
+                enc.name()
+            );
+        }
+        let late = format!("{ascii}{german}");
+        let (german_1252, _, _) = encoding_rs::WINDOWS_1252.encode(&late);
+        assert_eq!(
+            single_byte_guess(&german_1252).map(encoding_rs::Encoding::name),
+            Some("windows-1252")
+        );
     }
 
     #[test]

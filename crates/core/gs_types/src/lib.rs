@@ -13,7 +13,7 @@ pub mod schema;
 pub use evidence::{EvidenceFile, EvidenceIssue, EvidenceStatus, Severity};
 pub use iban::{Iban, IbanError};
 pub use money::{DecimalSeparator, Money, ParsedAmount};
-pub use provenance::{EvidenceId, Locator, TxId, TxIdDeriver};
+pub use provenance::{EvidenceId, Locator, TxId, TxIdDeriver, TxIdHex};
 pub use schema::{Channel, PartyRef, SourceKind, Transaction};
 
 /// Re-exported so that downstream crates name one chrono.

@@ -53,16 +53,34 @@ impl TxIdDeriver {
 
     /// The id of the row at `locator`; equal to [`TxId::derive`].
     pub fn derive(&self, locator: &Locator) -> TxId {
+        locator.with_text(|t| TxId(self.derive_from_text(t).as_str().to_owned()))
+    }
+
+    /// The id of the row whose locator text (`Locator`'s `Display`) is `locator_text`, without
+    /// a string: a streaming reader formats the locator once, for the id and for its column.
+    pub fn derive_from_text(&self, locator_text: &str) -> TxIdHex {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut h = self.prefix.clone();
-        locator.with_text(|t| h.update(t.as_bytes()));
+        h.update(locator_text.as_bytes());
         let digest = h.finalize();
-        let mut s = String::with_capacity(16);
-        for &b in &digest[..8] {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0xF)]));
+        let mut out = [0u8; 16];
+        for (o, &b) in out.chunks_exact_mut(2).zip(&digest[..8]) {
+            o[0] = HEX[usize::from(b >> 4)];
+            o[1] = HEX[usize::from(b & 0xF)];
         }
-        TxId(s)
+        TxIdHex(out)
+    }
+}
+
+/// A transaction id's 16 hex digits on the stack ([`TxIdDeriver::derive_from_text`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxIdHex([u8; 16]);
+
+impl TxIdHex {
+    /// The digits as text.
+    pub fn as_str(&self) -> &str {
+        // hex digits: ASCII by construction
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -318,6 +336,7 @@ mod tests {
             });
             assert_eq!(d.derive(&loc).0, want, "{loc}");
             assert_eq!(TxId::derive(sha, &loc).0, want);
+            assert_eq!(d.derive_from_text(&loc.to_string()).as_str(), want);
         }
     }
 }

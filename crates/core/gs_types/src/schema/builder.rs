@@ -180,14 +180,22 @@ impl FrameBuilder {
 
     /// Appends one row.
     pub fn push(&mut self, t: &Transaction) {
+        match &t.locator {
+            Some(l) => l.with_text(|text| self.push_with_id(t, &t.tx_id.0, Some(text))),
+            None => self.push_with_id(t, &t.tx_id.0, None),
+        }
+    }
+
+    /// [`push`](Self::push) with the row's id and locator text given instead of read from `t`
+    /// (`t.tx_id` and `t.locator` are not used): a streaming reader formats the locator once,
+    /// for the id ([`TxIdDeriver::derive_from_text`](crate::TxIdDeriver::derive_from_text))
+    /// and for this column.
+    pub fn push_with_id(&mut self, t: &Transaction, tx_id: &str, locator: Option<&str>) {
         self.rows += 1;
-        self.tx_id.push(Some(&t.tx_id.0));
+        self.tx_id.push(Some(tx_id));
         self.evidence_id.push(Some(&t.evidence_id.0));
         self.evidence_path.push(Some(&t.evidence_path));
-        match &t.locator {
-            Some(l) => l.with_text(|text| self.locator.push(Some(text))),
-            None => self.locator.push(None),
-        }
+        self.locator.push(locator);
         self.source_kind.push(Some(t.source_kind.as_str()));
         self.booking_date
             .append_value(days_since_epoch(t.booking_date));

@@ -67,6 +67,7 @@ fn trim_fast(s: &str) -> &str {
     let visible = |c: u8| c > b' ' && c < 0x80;
     match (b.first(), b.last()) {
         (Some(&f), Some(&l)) if visible(f) && visible(l) => s,
+        (None, _) => s, // an empty cell (a third of a bank CSV's cells)
         _ => s.trim(),
     }
 }
@@ -1550,7 +1551,9 @@ pub(crate) fn parse_text(
     // continuation rows refer to the row before, which may sit in the previous chunk
     let big = !plan.continuation && text.len().saturating_sub(from) > (4 << 20);
     if big {
-        let parts = rayon::current_num_threads() * 4;
+        // parts of ~4 MiB (at least four per thread): a thread that falls behind (another
+        // job, a slow page) leaves the others a short tail, not a quarter of the file
+        let parts = (rayon::current_num_threads() * 4).max((text.len() - from) >> 22);
         let ranges = split_ranges(text, from, line, parts);
         if ranges.len() > 1 {
             let results: Vec<Result<Option<ChunkOut>>> = ranges
