@@ -591,7 +591,7 @@ fn ids_surely_distinct(ids: &StringChunked) -> bool {
         .par_iter()
         .map(|arr| {
             let mut buckets = vec![Vec::new(); 1 << BUCKET_BITS];
-            for id in arr.iter() {
+            for id in *arr {
                 let v = packed(id)?;
                 buckets[(v >> (64 - BUCKET_BITS)) as usize].push(v);
             }

@@ -287,17 +287,21 @@ mod tests {
         while ascii.len() < 400 << 10 {
             ascii.push_str("\"DE02120300000000202051\";\"01.01.25\";\"LASTSCHRIFT\";\"-800,00\"\n");
         }
-        let german: String = (0..3000)
-            .map(|i| {
-                format!(
-                    "\"Bäckerei Müller {i}\";\"Überweisung Straße\";\"-3,{:02}\"\n",
-                    i % 100
-                )
-            })
-            .collect();
-        let czech: String = (0..3000)
-            .map(|i| format!("\"Příliš žluťoučký kůň {i}\";\"úpěl ďábelské ódy\";\"-3,50\"\n"))
-            .collect();
+        let (mut german, mut czech) = (String::new(), String::new());
+        for i in 0..3000 {
+            use std::fmt::Write as _;
+            let cents = i % 100;
+            writeln!(
+                german,
+                "\"Bäckerei Müller {i}\";\"Überweisung Straße\";\"-3,{cents:02}\""
+            )
+            .unwrap();
+            writeln!(
+                czech,
+                "\"Příliš žluťoučký kůň {i}\";\"úpěl ďábelské ódy\";\"-3,50\""
+            )
+            .unwrap();
+        }
         for (text, enc) in [
             (&german, encoding_rs::WINDOWS_1252),
             (&czech, encoding_rs::WINDOWS_1250),

@@ -208,7 +208,11 @@ fn count_byte(b: &[u8], needle: u8) -> usize {
             }
         }
         total += lanes.iter().map(|&l| usize::from(l)).sum::<usize>();
-        total += blocks.remainder().iter().filter(|&&x| x == needle).count();
+        total += blocks
+            .remainder()
+            .iter()
+            .map(|&x| usize::from(x == needle))
+            .sum::<usize>();
     }
     total
 }
@@ -334,7 +338,7 @@ mod tests {
                 let b: Vec<u8> = (0..len)
                     .map(|i| if i % every == 0 { b'"' } else { b'a' })
                     .collect();
-                let want = b.iter().filter(|&&x| x == b'"').count();
+                let want = b.iter().map(|&x| usize::from(x == b'"')).sum::<usize>();
                 assert_eq!(super::count_byte(&b, b'"'), want, "len {len} every {every}");
             }
         }

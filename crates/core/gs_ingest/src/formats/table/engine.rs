@@ -669,43 +669,72 @@ const LABEL_PREFIXES: &[(&str, SummaryKind)] = &[
     ("totals ", SummaryKind::Other),
 ];
 
-/// The first two letters a summary label (or one of [`LABEL_PREFIXES`]) can
-/// start with, either case: bit `second - 'a'` of entry `first`. Most cells (amounts, dates,
-/// IBANs, names, booking texts) are ruled out by their first two bytes.
-static LABEL_STARTS: std::sync::LazyLock<[u32; 128]> = std::sync::LazyLock::new(|| {
-    let mut starts = [0u32; 128];
-    let prefixes = LABEL_PREFIXES.iter().map(|(p, _)| p);
-    for label in OPENING.iter().chain(CLOSING).chain(OTHER).chain(prefixes) {
-        if let [a, b, ..] = label.as_bytes()
-            && b.is_ascii_lowercase()
-        {
-            starts[usize::from(a.to_ascii_lowercase() & 0x7F)] |= 1 << (b - b'a');
-        }
-    }
-    starts
-});
+/// The byte lengths a summary label can have, by its first two letters (either case): bit
+/// `len` of `LABEL_LENGTHS[first - 'a'][second - 'a']`; a prefix of [`LABEL_PREFIXES`] allows every
+/// longer length. Most cells (amounts, dates, IBANs, names, booking texts, a bank's "Umsatz
+/// gebucht" on every row) are ruled out by their first two bytes and their length.
+static LABEL_LENGTHS: [[u64; 26]; 26] = label_lengths();
 
-/// True when `t` may start like a summary label (see [`LABEL_STARTS`]).
-fn may_be_label(t: &str) -> bool {
+const fn label_lengths() -> [[u64; 26]; 26] {
+    const fn slot(label: &str) -> Option<(usize, usize)> {
+        let b = label.as_bytes();
+        if b.len() < 2 || !b[0].is_ascii_lowercase() || !b[1].is_ascii_lowercase() {
+            return None;
+        }
+        Some(((b[0] - b'a') as usize, (b[1] - b'a') as usize))
+    }
+    let mut t = [[0u64; 26]; 26];
+    let lists: [&[&str]; 3] = [OPENING, CLOSING, OTHER];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let label = lists[l][i];
+            if let Some((a, b)) = slot(label)
+                && label.len() < 64
+            {
+                t[a][b] |= 1 << label.len();
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    let mut i = 0;
+    while i < LABEL_PREFIXES.len() {
+        let prefix = LABEL_PREFIXES[i].0;
+        if let Some((a, b)) = slot(prefix)
+            && prefix.len() < 63
+        {
+            t[a][b] |= !0u64 << (prefix.len() + 1);
+        }
+        i += 1;
+    }
+    t
+}
+
+/// The lengths a label starting like `t` can have (see [`LABEL_LENGTHS`]); 0: none.
+fn label_lengths_of(t: &str) -> u64 {
     let [a, b, ..] = t.as_bytes() else {
-        return false;
+        return 0;
     };
-    let b = b.to_ascii_lowercase();
-    a.is_ascii()
-        && b.is_ascii_lowercase()
-        && LABEL_STARTS[usize::from(a.to_ascii_lowercase())] & (1 << (b - b'a')) != 0
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    if !a.is_ascii_lowercase() || !b.is_ascii_lowercase() {
+        return 0;
+    }
+    LABEL_LENGTHS[usize::from(a - b'a')][usize::from(b - b'a')]
 }
 
 /// Classifies a cell text as a balance/summary label.
 pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
     let mut t = trim_fast(t);
-    if !may_be_label(t) {
+    let lengths = label_lengths_of(t);
+    if lengths == 0 {
         return None;
     }
     if t.ends_with(':') {
         t = t.trim_end_matches(':').trim_end();
     }
-    if t.len() < 4 || t.len() > 40 {
+    if t.len() < 4 || t.len() > 40 || lengths & (1 << t.len()) == 0 {
         return None;
     }
     // whole labels, in list order (an opening label wins over a closing one of equal text)
@@ -1595,7 +1624,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn summary_labels_survive_the_two_letter_filter() {
+    fn summary_labels_survive_the_start_and_length_filter() {
         for (list, kind) in [
             (OPENING, SummaryKind::Opening),
             (CLOSING, SummaryKind::Closing),
@@ -1623,8 +1652,17 @@ mod tests {
         );
         assert_eq!(summary_label("Summe Umsätze"), Some(SummaryKind::Other));
         assert_eq!(summary_label("TOTALS March"), Some(SummaryKind::Other));
+        assert_eq!(summary_label("Umsatzsumme:"), Some(SummaryKind::Other));
+        for (prefix, kind) in LABEL_PREFIXES {
+            assert_eq!(
+                summary_label(&format!("{prefix}x")),
+                Some(*kind),
+                "{prefix:?}"
+            );
+        }
         for cell in [
             "",
+            "Umsatz gebucht",
             "DE59370501982420164873",
             "-29,70",
             "31.12.25",
