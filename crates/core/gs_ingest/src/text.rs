@@ -128,12 +128,13 @@ const NON_ASCII_SCAN_BYTES: usize = 8 << 20;
 /// decoded to U+FFFD.
 ///
 /// Every byte value has a fixed UTF-8 length, so the output size and each 4 MiB part's place
-/// in it are known first. The vector grows to the output size (within its capacity when the
-/// caller left room: a German export grows by ~1 %), each part moves to the end of its own
-/// output window (last part first, so nothing unread is overwritten), and then every window
-/// is decoded front to back in parallel: a character's bytes never overtake the bytes still
-/// to be read, because a window's remaining output is always at least its remaining input.
-/// A 200 MB export is never held twice (raw and decoded).
+/// in it (its window) are known first. The vector grows to the output size (within its
+/// capacity when the caller left room: a German export grows by ~1 %). A window starts later
+/// than its part by the growth of all parts before it, so the first bytes of a part lie in the
+/// window before; they are copied aside (~1 % of the file in all). Then every window is
+/// decoded back to front, in parallel: writing from the window's end, a character's bytes
+/// never reach below the bytes still to be read (the output before a character is at least
+/// as long as the input before it). A 200 MB export is never held twice (raw and decoded).
 pub fn transcode_single_byte_in_place(
     bytes: &mut Vec<u8>,
     enc: &'static encoding_rs::Encoding,
@@ -183,56 +184,62 @@ pub fn transcode_single_byte_in_place(
     // on as the frame's text)
     bytes.reserve_exact(total_extra);
     bytes.resize(n + total_extra, 0);
-    // window k: output [o_k, o_k + len_k + extra_k); its input moves to the window's end
-    let mut windows = Vec::with_capacity(extras.len());
-    let mut out_start = 0usize;
+    // part k: input [k·PART, k·PART + len_k); window k: output [k·PART + grown_k, ... + len_k +
+    // extra_k), where grown_k is the growth of the parts before k. The part's first
+    // min(grown_k, len_k) bytes lie before its window: copied aside first.
+    let mut heads: Vec<Vec<u8>> = Vec::with_capacity(extras.len());
+    let mut windows: Vec<(usize, usize)> = Vec::with_capacity(extras.len()); // (len, window len)
+    let mut grown = 0usize;
     for (k, &extra) in extras.iter().enumerate() {
-        let len = PART.min(n - k * PART);
-        windows.push((out_start, len, extra));
-        out_start += len + extra;
-    }
-    for (k, &(o, len, extra)) in windows.iter().enumerate().rev() {
         let from = k * PART;
-        let to = o + extra;
-        if from != to {
-            bytes.copy_within(from..from + len, to);
-        }
+        let len = PART.min(n - from);
+        heads.push(bytes[from..from + grown.min(len)].to_vec());
+        windows.push((len, len + extra));
+        grown += extra;
     }
-    // split into the windows and decode each in place
-    let mut parts: Vec<(&mut [u8], usize)> = Vec::with_capacity(windows.len());
+    let mut parts: Vec<(&mut [u8], Vec<u8>, usize)> = Vec::with_capacity(windows.len());
     let mut rest = bytes.as_mut_slice();
-    for &(_, len, extra) in &windows {
-        let (w, tail) = rest.split_at_mut(len + extra);
-        parts.push((w, extra));
+    for (&(len, wlen), head) in windows.iter().zip(heads) {
+        let (w, tail) = rest.split_at_mut(wlen);
+        parts.push((w, head, len));
         rest = tail;
     }
-    parts.into_par_iter().for_each(|(w, extra)| {
-        let (mut r, mut o) = (extra, 0usize);
-        while r < w.len() {
-            // an ASCII run moves as it is (only while output lags behind input)
+    parts.into_par_iter().for_each(|(w, head, len)| {
+        // input byte i of the part: head[i] for i < h, else w[i - h]; output fills all of w
+        let h = head.len();
+        let (mut r, mut o) = (len, w.len());
+        while r > h {
+            // an ASCII run (ending at r) moves as it is, 16 bytes at a time where possible
             let mut run = 0;
-            while r + run + 16 <= w.len() && w[r + run..r + run + 16].is_ascii() {
+            while r - run >= h + 16 && w[r - run - h - 16..r - run - h].is_ascii() {
                 run += 16;
             }
-            while r + run < w.len() && w[r + run] < 0x80 {
+            while r - run > h && w[r - run - h - 1] < 0x80 {
                 run += 1;
             }
             if run > 0 {
-                if o != r {
-                    w.copy_within(r..r + run, o);
+                if o != r - h {
+                    w.copy_within(r - run - h..r - h, o - run);
                 }
-                o += run;
-                r += run;
+                o -= run;
+                r -= run;
                 continue;
             }
-            let (seq, len) = utf8[usize::from(w[r])];
-            let len = usize::from(len);
-            // o + len <= r + 1: the remaining output is the remaining input plus its extra
-            w[o..o + len].copy_from_slice(&seq[..len]);
-            o += len;
-            r += 1;
+            r -= 1;
+            let (seq, l) = utf8[usize::from(w[r - h])];
+            let l = usize::from(l);
+            // o - l >= r - h: the output before this byte is at least the input before it
+            w[o - l..o].copy_from_slice(&seq[..l]);
+            o -= l;
         }
-        debug_assert_eq!(o, w.len());
+        while r > 0 {
+            r -= 1;
+            let (seq, l) = utf8[usize::from(head[r])];
+            let l = usize::from(l);
+            w[o - l..o].copy_from_slice(&seq[..l]);
+            o -= l;
+        }
+        debug_assert_eq!(o, 0);
     });
     had_errors
 }
