@@ -205,39 +205,39 @@ pub fn transcode_single_byte_in_place(
         rest = tail;
     }
     parts.into_par_iter().for_each(|(w, head, len)| {
-        // input byte i of the part: head[i] for i < h, else w[i - h]; output fills all of w
-        let h = head.len();
+        // input byte i of the part: head[i] for i < hl, else w[i - hl]; output fills all of w
+        let hl = head.len();
         let (mut r, mut o) = (len, w.len());
-        while r > h {
+        while r > hl {
             // an ASCII run (ending at r) moves as it is, 16 bytes at a time where possible
             let mut run = 0;
-            while r - run >= h + 16 && w[r - run - h - 16..r - run - h].is_ascii() {
+            while r - run >= hl + 16 && w[r - run - hl - 16..r - run - hl].is_ascii() {
                 run += 16;
             }
-            while r - run > h && w[r - run - h - 1] < 0x80 {
+            while r - run > hl && w[r - run - hl - 1] < 0x80 {
                 run += 1;
             }
             if run > 0 {
-                if o != r - h {
-                    w.copy_within(r - run - h..r - h, o - run);
+                if o != r - hl {
+                    w.copy_within(r - run - hl..r - hl, o - run);
                 }
                 o -= run;
                 r -= run;
                 continue;
             }
             r -= 1;
-            let (seq, l) = utf8[usize::from(w[r - h])];
-            let l = usize::from(l);
-            // o - l >= r - h: the output before this byte is at least the input before it
-            w[o - l..o].copy_from_slice(&seq[..l]);
-            o -= l;
+            let (seq, width) = utf8[usize::from(w[r - hl])];
+            let width = usize::from(width);
+            // o - width >= r - hl: the output before this byte is at least the input before it
+            w[o - width..o].copy_from_slice(&seq[..width]);
+            o -= width;
         }
         while r > 0 {
             r -= 1;
-            let (seq, l) = utf8[usize::from(head[r])];
-            let l = usize::from(l);
-            w[o - l..o].copy_from_slice(&seq[..l]);
-            o -= l;
+            let (seq, width) = utf8[usize::from(head[r])];
+            let width = usize::from(width);
+            w[o - width..o].copy_from_slice(&seq[..width]);
+            o -= width;
         }
         debug_assert_eq!(o, 0);
     });
