@@ -1580,9 +1580,9 @@ pub(crate) fn parse_text(
     // continuation rows refer to the row before, which may sit in the previous chunk
     let big = !plan.continuation && text.len().saturating_sub(from) > (4 << 20);
     if big {
-        // parts of ~4 MiB (at least four per thread): a thread that falls behind (another
+        // parts of ~2 MiB (at least four per thread): a thread that falls behind (another
         // job, a slow page) leaves the others a short tail, not a quarter of the file
-        let parts = (rayon::current_num_threads() * 4).max((text.len() - from) >> 22);
+        let parts = (rayon::current_num_threads() * 4).max((text.len() - from) >> 21);
         let ranges = split_ranges(text, from, line, parts);
         if ranges.len() > 1 {
             let results: Vec<Result<Option<ChunkOut>>> = ranges
