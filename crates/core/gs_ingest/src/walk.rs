@@ -45,7 +45,8 @@ pub fn read_hashed(path: &std::path::Path) -> std::io::Result<(Vec<u8>, String)>
     // little (`SourceFile::transcode_in_place`); the room is not touched until then
     let mut bytes = vec![0u8; n + n / 32];
     bytes.truncate(n);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, &[u8])>();
+    // room for every part: a reader never waits for the hasher
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, &[u8])>(n.div_ceil(PART));
     let read = std::thread::scope(|s| {
         let hasher = s.spawn(move || {
             // parts arrive in any order; they are hashed in file order
@@ -85,14 +86,12 @@ pub fn read_hashed(path: &std::path::Path) -> std::io::Result<(Vec<u8>, String)>
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
         Err(e) => return Err(e),
     };
-    match unchanged {
-        Some(digest) => Ok((bytes, hex(&digest))),
-        None => {
-            let bytes = std::fs::read(path)?;
-            let sha = sha256_hex(&bytes);
-            Ok((bytes, sha))
-        }
+    if let Some(digest) = unchanged {
+        return Ok((bytes, hex(&digest)));
     }
+    let bytes = std::fs::read(path)?;
+    let sha = sha256_hex(&bytes);
+    Ok((bytes, sha))
 }
 
 /// A positioned read (no shared file cursor: several threads read one file at once).
