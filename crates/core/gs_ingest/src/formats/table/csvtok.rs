@@ -47,24 +47,24 @@ impl Stops {
         Self { table, bytes }
     }
 
-    /// The first position at or after `i` holding one of the bytes, or `b.len()`. Most CSV
+    /// The first position at or after `from` holding one of the bytes, or `hay.len()`. Most CSV
     /// fields are short: the first 32 bytes are looked at one by one (a `memchr3` call costs
     /// ~100 instructions before it finds anything), the rest with SIMD.
     #[inline]
-    fn find(&self, b: &[u8], i: usize) -> usize {
-        let end = b.len().min(i + 32);
-        let mut j = i;
-        while j < end {
-            if self.table[usize::from(b[j])] {
-                return j;
+    fn find(&self, hay: &[u8], from: usize) -> usize {
+        let end = hay.len().min(from + 32);
+        let mut at = from;
+        while at < end {
+            if self.table[usize::from(hay[at])] {
+                return at;
             }
-            j += 1;
+            at += 1;
         }
-        if j >= b.len() {
-            return b.len();
+        if at >= hay.len() {
+            return hay.len();
         }
-        let [x, y, z] = self.bytes;
-        memchr::memchr3(x, y, z, &b[j..]).map_or(b.len(), |k| j + k)
+        let [one, two, three] = self.bytes;
+        memchr::memchr3(one, two, three, &hay[at..]).map_or(hay.len(), |k| at + k)
     }
 }
 
