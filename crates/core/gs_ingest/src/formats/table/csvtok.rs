@@ -355,6 +355,39 @@ mod tests {
     use std::fmt::Write as _;
 
     #[test]
+    fn stops_are_found_like_the_plain_search() {
+        let stops = super::Stops::new([b'"', b'\n', b'\r']);
+        // a stop at every distance from the start (in the byte scan, behind it in memchr's
+        // part), none at all, and bytes that differ from a stop in one bit
+        for len in [0usize, 1, 7, 8, 9, 63, 64, 65, 200] {
+            for stop in [None, Some(b'"'), Some(b'\n'), Some(b'\r')] {
+                for at in 0..len.max(1) {
+                    let mut hay: Vec<u8> = (0..len).map(|i| b"#*\x8a\x0bab;"[i % 7]).collect();
+                    if let Some(s) = stop
+                        && at < len
+                    {
+                        hay[at] = s;
+                    }
+                    for from in [0, at / 2, at] {
+                        if from > hay.len() {
+                            continue;
+                        }
+                        let want = hay[from..]
+                            .iter()
+                            .position(|b| matches!(b, b'"' | b'\n' | b'\r'))
+                            .map_or(hay.len(), |k| from + k);
+                        assert_eq!(
+                            stops.find(&hay, from),
+                            want,
+                            "len {len} at {at} from {from}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn count_breaks_counts_lf_crlf_and_lone_cr() {
         // every mix of the three breaks, cut at every place (a CR at the end looks at `next`)
         let text = b"a\nb\r\nc\rd\r\r\n\n\re";
