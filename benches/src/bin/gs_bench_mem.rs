@@ -123,10 +123,17 @@ fn vs_polars(csv: &std::path::Path, rounds: usize) {
     };
     let (pw, ow) = (median(&polars, false), median(&ours, false));
     let (pc, oc) = (median(&polars, true), median(&ours, true));
+    // each round's own ratio (the two reads ran seconds apart, in one machine state): steadier
+    // than the ratio of the medians when the machine drifts
+    let mut per_round: Vec<f64> = polars.iter().zip(&ours).map(|(p, o)| o.0 / p.0).collect();
+    per_round.sort_by(f64::total_cmp);
     println!(
-        "{rounds} rounds, medians: polars {pw:.3} s wall / {pc:.2} s CPU | geldspur frame mode {ow:.3} s wall / {oc:.2} s CPU | ratio wall {:.2}, CPU {:.2}",
+        "{rounds} rounds, medians: polars {pw:.3} s wall / {pc:.2} s CPU | geldspur frame mode {ow:.3} s wall / {oc:.2} s CPU | ratio wall {:.2}, CPU {:.2} | per-round wall ratios {:.2} (median), {:.2}–{:.2}",
         ow / pw,
-        oc / pc
+        oc / pc,
+        per_round[per_round.len() / 2],
+        per_round[0],
+        per_round[per_round.len() - 1]
     );
 }
 
