@@ -259,6 +259,13 @@ pub trait Importer: Send + Sync {
     /// Reads the file. A broken file is an `Err` naming the reason; broken rows inside an
     /// otherwise readable file are `row_error`s in the output, and the rest still loads.
     fn import(&self, file: &SourceFile, ctx: &ImportContext<'_>) -> Result<ImportOutput>;
+
+    /// True when the importer reads a file only as text (never its raw bytes) unless a user
+    /// mapping sends it elsewhere: the ingest may then transcode a big file to UTF-8 in its
+    /// own memory first ([`SourceFile::transcode_in_place`]).
+    fn reads_text_only(&self) -> bool {
+        false
+    }
 }
 
 /// The message of a caught panic (third-party parsers run under `catch_unwind`).

@@ -370,10 +370,10 @@ impl Run<'_> {
             return FileOutcome::only(entry(rel, size, modified, sha, skipped(reason)));
         };
         let importer = &self.importers[idx];
-        // a big bank CSV in windows-1252 becomes UTF-8 in its own memory: never held twice
-        // (the bank CSV importer reads the file as text only; a user mapping may send it to
-        // the table importer, which can re-decode the raw bytes with the mapping's encoding)
-        if importer.id() == "bank_csv"
+        // a big windows-1252 export becomes UTF-8 in its own memory: never held twice (a user
+        // mapping may send the file to the table importer, which can re-decode the raw bytes
+        // with the mapping's encoding)
+        if importer.reads_text_only()
             && self.opts.mappings.is_empty()
             && size >= TRANSCODE_MIN_BYTES
         {

@@ -67,30 +67,35 @@ impl RowFinisher {
 
     /// [`finish`](Self::finish) for one row at `position`; true when it had no currency.
     pub fn finish_one(&self, t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> bool {
-        let missing = self.complete(t, position, memo);
-        if let Some(loc) = &t.locator {
-            t.tx_id = self.ids.derive(loc);
-        }
+        let (loc, missing) = self.complete(t, position, memo);
+        t.tx_id = self.ids.derive(&loc);
+        t.locator = Some(loc);
         missing
     }
 
-    /// [`finish_one`](Self::finish_one) without the id (the caller derives it).
-    fn complete(&self, t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> bool {
+    /// [`finish_one`](Self::finish_one) without the id: the row's locator (taken out of `t`; a
+    /// row without one gets `row = position + 1`) for the caller to derive the id from, and
+    /// whether the row had no currency.
+    fn complete(
+        &self,
+        t: &mut Transaction,
+        position: usize,
+        memo: &mut ChannelMemo,
+    ) -> (Locator, bool) {
         if self.fill_provenance {
             t.evidence_id.clone_from(&self.evidence_id);
             t.evidence_path.clone_from(&self.evidence_path);
         }
-        t.locator.get_or_insert_with(|| Locator::Row {
+        let loc = t.locator.take().unwrap_or(Locator::Row {
             sheet: None,
             row: (position + 1) as u32,
         });
         t.channel = memo.channel(t);
-        if t.currency.is_empty() {
+        let missing = t.currency.is_empty();
+        if missing {
             "EUR".clone_into(&mut t.currency);
-            true
-        } else {
-            false
         }
+        (loc, missing)
     }
 }
 
@@ -208,15 +213,9 @@ impl RowBatch<'_> {
     /// is not used); give one for every row of a batch or for none.
     pub fn push(&mut self, mut t: Transaction, span: Option<(usize, usize)>) {
         let finisher = &self.sink.finisher;
-        if finisher.complete(&mut t, 0, &mut self.memo) {
-            self.missing += 1;
-        }
-        // `complete` gave the row its locator; its text is formatted once, for the id and for
-        // the locator column
-        let loc = t.locator.take().unwrap_or(Locator::Row {
-            sheet: None,
-            row: 1,
-        });
+        let (loc, missing) = finisher.complete(&mut t, 0, &mut self.memo);
+        self.missing += usize::from(missing);
+        // the locator's text is formatted once, for the id and for the locator column
         loc.with_text(|text| {
             let id = finisher.ids.derive_from_text(text);
             self.frame.push_with_id(&t, id.as_str(), Some(text));

@@ -17,7 +17,8 @@ fn hex(digest: &[u8]) -> String {
     s
 }
 
-/// Files from this size on are hashed while they are read (two threads).
+/// Files from this size on are hashed while they are read (parts read by the rayon threads, one
+/// thread hashing).
 const HASH_WHILE_READING_BYTES: u64 = 16 << 20;
 
 /// Reads a file (read-only) and its SHA-256 (hex). A big file is read in 8 MiB parts by the

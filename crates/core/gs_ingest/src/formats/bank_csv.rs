@@ -580,6 +580,10 @@ impl Importer for BankCsvImporter {
         "bank_csv"
     }
 
+    fn reads_text_only(&self) -> bool {
+        true
+    }
+
     fn detect(&self, file: &SourceFile) -> Option<u8> {
         if file.is_binary() {
             return None;

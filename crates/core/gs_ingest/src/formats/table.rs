@@ -1024,10 +1024,12 @@ fn import_workbook(
         (SheetKind::Zip, "ods") => "table (ods)",
         (SheetKind::Zip, _) => "table (xlsx)",
     };
-    let bytes = file.bytes.as_slice().to_vec();
-    let opened = std::panic::catch_unwind(move || {
+    // the file's shared buffer (a reference count, not a copy of the workbook); calamine only
+    // reads it, so a panic inside cannot leave it half-changed
+    let bytes = file.bytes.clone();
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-    });
+    }));
     let mut wb = match opened {
         Ok(Ok(wb)) => wb,
         Ok(Err(e)) => {

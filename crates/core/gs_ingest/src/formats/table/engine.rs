@@ -745,8 +745,7 @@ pub(crate) fn summary_label(t: &str) -> Option<SummaryKind> {
 }
 
 /// [`summary_label`] of a cell that starts like a label (`lengths`: the lengths it may have).
-fn label_of_length(t: &str, lengths: u64) -> Option<SummaryKind> {
-    let mut t = t;
+fn label_of_length(mut t: &str, lengths: u64) -> Option<SummaryKind> {
     if t.ends_with(':') {
         t = t.trim_end_matches(':').trim_end();
     }
