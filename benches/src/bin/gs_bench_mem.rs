@@ -87,69 +87,11 @@ fn main() {
     );
 }
 
-/// Quick look at the time ratio (`GS_BENCH_VS_POLARS=N`): N rounds of a plain Polars
-/// read and a frame-mode ingest, alternating, so that both see the same machine state. The
-/// criterion bench (`benches/ingest.rs`) gives the numbers BENCHMARKS.md reports.
+/// The time ratio in pairs (`GS_BENCH_VS_POLARS=N`): N rounds of a plain Polars read
+/// and a frame-mode ingest, one right after the other ([`gs_benches::paired_vs_polars`]; the
+/// criterion bench `benches/ingest.rs` prints the same measurement after its own).
 fn vs_polars(csv: &std::path::Path, rounds: usize) {
-    // (wall, CPU) seconds of one call; CPU time (all threads) is steadier than wall time on
-    // a shared machine
-    let time = |f: &dyn Fn() -> usize| {
-        let (t, c) = (std::time::Instant::now(), cpu_seconds());
-        let _ = f();
-        (t.elapsed().as_secs_f64(), cpu_seconds() - c)
-    };
-    let (mut polars, mut ours) = (Vec::new(), Vec::new());
-    for _ in 0..rounds.max(1) {
-        polars.push(time(&|| {
-            gs_benches::polars_read_csv(csv).expect("polars").height()
-        }));
-        let req = gs_pipeline::Request {
-            inputs: vec![csv.to_path_buf()],
-            ingest: IngestOptions::default(),
-            skip_frame: false,
-            frame_only: true,
-        };
-        ours.push(time(&|| {
-            gs_pipeline::run(&req, &Progress::new())
-                .expect("ingest")
-                .frame
-                .height()
-        }));
-    }
-    let median = |v: &[(f64, f64)], cpu: bool| {
-        let mut x: Vec<f64> = v.iter().map(|p| if cpu { p.1 } else { p.0 }).collect();
-        x.sort_by(f64::total_cmp);
-        x[x.len() / 2]
-    };
-    let (pw, ow) = (median(&polars, false), median(&ours, false));
-    let (pc, oc) = (median(&polars, true), median(&ours, true));
-    // each round's own ratio (the two reads ran seconds apart, in one machine state): steadier
-    // than the ratio of the medians when the machine drifts
-    let mut per_round: Vec<f64> = polars.iter().zip(&ours).map(|(p, o)| o.0 / p.0).collect();
-    per_round.sort_by(f64::total_cmp);
-    println!(
-        "{rounds} rounds, medians: polars {pw:.3} s wall / {pc:.2} s CPU | geldspur frame mode {ow:.3} s wall / {oc:.2} s CPU | ratio wall {:.2}, CPU {:.2} | per-round wall ratios {:.2} (median), {:.2}–{:.2}",
-        ow / pw,
-        oc / pc,
-        per_round[per_round.len() / 2],
-        per_round[0],
-        per_round[per_round.len() - 1]
-    );
-}
-
-/// User + system CPU seconds of this process so far (all threads), from /proc/self/stat.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // fields after the command name (which may hold spaces) start at state; utime, stime are
-    // the 12th and 13th of them, in clock ticks (100 per second on Linux)
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    f.iter().sum::<f64>() / 100.0
+    println!("{}", gs_benches::paired_vs_polars(csv, rounds).summary());
 }
 
 /// Times the stages of one file's ingest separately (set `GS_BENCH_STAGES=1`).

@@ -13,7 +13,8 @@ use std::hash::BuildHasher as _;
 use gs_types::schema::FrameBuilder;
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
 use polars::prelude::{
-    AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar, polars_ensure,
+    AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar, polars_bail,
+    polars_ensure,
 };
 use polars_buffer::Buffer;
 use rayon::prelude::*;
@@ -120,9 +121,15 @@ impl ChannelMemo {
         let key = (t.tx_code.as_deref(), t.booking_text.as_deref());
         let h = self.known.hasher().hash_one(key);
         let seen = self.known.entry(h).or_default();
+        // compared inline (`==` on strings calls `memcmp`, slow here per call)
+        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+            (Some(a), Some(b)) => gs_types::schema::same_str(a, b),
+            (None, None) => true,
+            _ => false,
+        };
         let by_code = if let Some(&(_, c)) = seen
             .iter()
-            .find(|((code, text), _)| (code.as_deref(), text.as_deref()) == key)
+            .find(|((code, text), _)| same(code.as_deref(), key.0) && same(text.as_deref(), key.1))
         {
             c
         } else {
@@ -168,22 +175,45 @@ impl FrameSink {
         self.batch_rows
     }
 
-    /// An empty batch to put rows into (one per parsing thread).
+    /// An empty batch to put rows into (one per parsing thread); every row brings its
+    /// `source_text`.
     pub fn batch(&self) -> RowBatch<'_> {
+        self.new_batch(false)
+    }
+
+    /// An empty batch whose rows all come with their source text as a byte range of the
+    /// shared text ([`RowBatch::push`]); `Transaction::source_text` is not read.
+    pub fn span_batch(&self) -> RowBatch<'_> {
+        self.new_batch(true)
+    }
+
+    fn new_batch(&self, with_spans: bool) -> RowBatch<'_> {
         RowBatch {
             sink: self,
-            frame: FrameBuilder::with_capacity(self.batch_rows),
+            frame: self.builder(with_spans),
             memo: ChannelMemo::default(),
             missing: 0,
+            with_spans,
             spans: Vec::new(),
         }
+    }
+
+    /// The builder of one chunk: the evidence columns (and `source_text` with spans) are put
+    /// in by [`RowBatch::take`], so they are not written per row.
+    fn builder(&self, with_spans: bool) -> FrameBuilder {
+        let later: &[&str] = if with_spans {
+            &["evidence_id", "evidence_path", "source_text"]
+        } else {
+            &["evidence_id", "evidence_path"]
+        };
+        FrameBuilder::with_capacity(self.batch_rows).filled_later(later)
     }
 
     /// Completes the rows (a row without locator gets its position) into one frame chunk;
     /// `txs` is emptied. Also returns how many rows had no currency (EUR was filled in).
     pub fn flush(&self, txs: &mut Vec<Transaction>) -> PolarsResult<(DataFrame, usize)> {
         let mut b = self.batch();
-        for (i, mut t) in txs.drain(..).enumerate() {
+        for (i, t) in txs.iter_mut().enumerate() {
             // a row without locator gets its position, as `RowFinisher::finish` gives it
             t.locator.get_or_insert(Locator::Row {
                 sheet: None,
@@ -191,6 +221,7 @@ impl FrameSink {
             });
             b.push(t, None);
         }
+        txs.clear();
         b.take(None)
     }
 }
@@ -203,22 +234,34 @@ pub struct RowBatch<'s> {
     frame: FrameBuilder,
     memo: ChannelMemo,
     missing: usize,
-    /// `source_text` as byte ranges of the shared text (one per row, or none at all).
+    /// Made by [`FrameSink::span_batch`]: every row comes with a span.
+    with_spans: bool,
+    /// `source_text` as byte ranges of the shared text (one per row).
     spans: Vec<(usize, usize)>,
 }
 
 impl RowBatch<'_> {
     /// Completes `t` (it must carry its locator) and appends it. `span` is the row's source
     /// text as a byte range of the text given to [`take`](Self::take) (then `t.source_text`
-    /// is not used); give one for every row of a batch or for none.
-    pub fn push(&mut self, mut t: Transaction, span: Option<(usize, usize)>) {
+    /// is not used): one for every row of a [`span_batch`](FrameSink::span_batch), none for
+    /// the rows of a [`batch`](FrameSink::batch).
+    ///
+    /// `t` is taken by reference (its locator is taken out, its channel and currency filled):
+    /// a `Transaction` is ~600 bytes, and moving one per row in and out of vectors showed up
+    /// as `memmove` in profiles.
+    pub fn push(&mut self, t: &mut Transaction, span: Option<(usize, usize)>) {
+        debug_assert_eq!(
+            span.is_some(),
+            self.with_spans,
+            "a span for every row or none"
+        );
         let finisher = &self.sink.finisher;
-        let (loc, missing) = finisher.complete(&mut t, 0, &mut self.memo);
+        let (loc, missing) = finisher.complete(t, 0, &mut self.memo);
         self.missing += usize::from(missing);
         // the locator's text is formatted once, for the id and for the locator column
         loc.with_text(|text| {
             let id = finisher.ids.derive_from_text(text);
-            self.frame.push_with_id(&t, id.as_str(), Some(text));
+            self.frame.push_with_id(t, id.as_str(), Some(text));
         });
         self.spans.extend(span);
     }
@@ -241,17 +284,17 @@ impl RowBatch<'_> {
     /// The batch's frame chunk, and how many of its rows had no currency; the batch is empty
     /// again afterwards. With spans, `source_text` is a view column into `shared`.
     pub fn take(&mut self, shared: Option<&Buffer<u8>>) -> PolarsResult<(DataFrame, usize)> {
-        let frame = std::mem::replace(
-            &mut self.frame,
-            FrameBuilder::with_capacity(self.sink.batch_rows),
-        );
+        let frame = std::mem::replace(&mut self.frame, self.sink.builder(self.with_spans));
         let mut df = frame.finish()?;
         let n = df.height();
-        if let Some(text) = shared.filter(|_| !self.spans.is_empty()) {
+        if self.with_spans {
             polars_ensure!(
                 self.spans.len() == n,
                 ComputeError: "{} source spans for {n} rows", self.spans.len()
             );
+            let Some(text) = shared else {
+                polars_bail!(ComputeError: "source spans without the text they point into");
+            };
             let col = gs_types::schema::text_span_column("source_text", text, &self.spans)?;
             df.replace("source_text", col)?;
         }

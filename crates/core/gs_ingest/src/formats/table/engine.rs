@@ -306,21 +306,35 @@ pub(crate) struct ChunkOut {
 /// distinct text tested once.
 #[derive(Debug, Default)]
 struct WordMemo {
-    reversal: PlHashMap<String, bool>,
-    pending: PlHashMap<String, bool>,
+    reversal: TextMemo,
+    pending: TextMemo,
+}
+
+/// Answers by text, found by the text's hash and compared inline
+/// ([`gs_types::schema::same_str`]: a `String` key's `==` calls `memcmp`, slow here per call).
+#[derive(Debug, Default)]
+struct TextMemo {
+    known: PlHashMap<u64, Vec<(String, bool)>>,
+    len: usize,
 }
 
 impl WordMemo {
     /// Distinct texts remembered per kind: beyond that (a text per row) every row is tested.
     const MAX: usize = 4096;
 
-    fn cached(map: &mut PlHashMap<String, bool>, text: &str, test: impl Fn(&str) -> bool) -> bool {
-        if let Some(&v) = map.get(text) {
+    fn cached(memo: &mut TextMemo, text: &str, test: impl Fn(&str) -> bool) -> bool {
+        use std::hash::BuildHasher as _;
+        let h = memo.known.hasher().hash_one(text);
+        if let Some(&(_, v)) = memo.known.get(&h).and_then(|seen| {
+            seen.iter()
+                .find(|(t, _)| gs_types::schema::same_str(t, text))
+        }) {
             return v;
         }
         let v = test(text);
-        if map.len() < Self::MAX {
-            map.insert(text.to_owned(), v);
+        if memo.len < Self::MAX {
+            memo.known.entry(h).or_default().push((text.to_owned(), v));
+            memo.len += 1;
         }
         v
     }
@@ -1230,7 +1244,7 @@ pub(crate) fn process_row<R: Row + ?Sized>(
         // statement account: constant, then columns (cached: usually the same on every row)
         let acct_raw = txt(Role::AccountIban).or(txt(Role::AccountNumber));
         let mut account = match (acct_raw, &out.last_account) {
-            (Some(r), Some((last, p))) if last == r => p.clone(),
+            (Some(r), Some((last, p))) if gs_types::schema::same_str(last, r) => p.clone(),
             (Some(r), _) => {
                 let (i, n, w) = account_text(r);
                 let mut p = plan.const_account.clone();
@@ -1499,11 +1513,11 @@ fn parse_range(
     let mut fields: Vec<Cow<'_, str>> = Vec::with_capacity(plan.headers.len() + 2);
     // frame mode: rows go into the batch as soon as no continuation row can extend them any
     // more (at once, or when the next row starts)
-    let mut batch = sink.map(FrameSink::batch);
     let keep = usize::from(plan.continuation);
     // source_text as byte ranges of the shared text: only where a row is one record
     // (continuation rows append to the row before)
-    let spans = batch.is_some() && shared.is_some() && !plan.continuation;
+    let spans = sink.is_some() && shared.is_some() && !plan.continuation;
+    let mut batch = sink.map(|s| if spans { s.span_batch() } else { s.batch() });
     let mut out = ChunkOut {
         txs: Vec::with_capacity(if batch.is_some() {
             keep + 1
@@ -1537,9 +1551,11 @@ fn parse_range(
             // without spans at most `keep + 1` rows wait here; with spans exactly the row of
             // this record (continuation plans never take spans)
             let span = spans.then_some((rec.start, raw.len()));
-            for t in out.txs.drain(..out.txs.len() - keep) {
+            let ready = out.txs.len() - keep;
+            for t in &mut out.txs[..ready] {
                 b.push(t, span);
             }
+            out.txs.drain(..ready);
             if b.is_full() {
                 let (df, missing) = b.take(shared).map_err(frame_err)?;
                 out.flushed_without_currency += missing;
@@ -1560,7 +1576,7 @@ fn parse_range(
         return Ok(None);
     }
     if let Some(b) = &mut batch {
-        for t in out.txs.drain(..) {
+        for t in &mut out.txs {
             b.push(t, None);
         }
         if !b.is_empty() {
