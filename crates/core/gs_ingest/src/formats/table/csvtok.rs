@@ -108,6 +108,10 @@ impl<'a> Tokenizer<'a> {
         self.any_record(fields)
     }
 
+    /// The longest line [`Self::one_line_record`] reads: its marks take 2 bytes per byte of the
+    /// line, and a hostile file may hold one line of hundreds of MB (read byte by byte instead).
+    const ONE_LINE_MAX: usize = 64 * 1024;
+
     /// The common case, fast: a record on one line whose quoted fields hold no `""`, no line
     /// break and nothing after the closing quote. The quotes and delimiters of the line are
     /// found eight bytes at a time ([`byte_marks`]) and the fields cut between them; a
@@ -121,6 +125,9 @@ impl<'a> Tokenizer<'a> {
         // the record ends at the first line break (a quoted field going on past it is left
         // to the full tokenizer)
         let end = memchr::memchr2(b'\n', b'\r', &b[start..]).map_or(b.len(), |k| start + k);
+        if end - start > Self::ONE_LINE_MAX {
+            return None;
+        }
         let line = &b[start..end];
         self.marks.clear();
         let (quote, delim) = (
@@ -536,6 +543,12 @@ mod tests {
                 assert_eq!(fast, full, "{text:?}");
             }
         }
+        // a line longer than the fast path takes is read the same way, byte by byte
+        let long = format!("\"{}\";x\n\"a\"\n", "y;".repeat(40_000));
+        let (fast, full) = both_ways(&long, b';');
+        assert_eq!(fast, full);
+        let mut tok = super::Tokenizer::new(&long, b';', 0, 1);
+        assert!(tok.one_line_record(&mut Vec::new()).is_none());
         // a real-looking bank CSV line is read by the fast path (fields without copies)
         let line = "\"DE59370501982420164873\";\"31.12.25\";\"KARTENZAHLUNG\";\"\";\"-29,70\"\n";
         let mut tok = super::Tokenizer::new(line, b';', 0, 1);
