@@ -122,11 +122,7 @@ impl ChannelMemo {
         let h = self.known.hasher().hash_one(key);
         let seen = self.known.entry(h).or_default();
         // compared inline (`==` on strings calls `memcmp`, slow here per call)
-        let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
-            (Some(a), Some(b)) => gs_types::schema::same_str(a, b),
-            (None, None) => true,
-            _ => false,
-        };
+        let same = gs_types::schema::same_opt_str;
         let by_code = if let Some(&(_, c)) = seen
             .iter()
             .find(|((code, text), _)| same(code.as_deref(), key.0) && same(text.as_deref(), key.1))

@@ -13,7 +13,7 @@ use crate::money::Money;
 use crate::provenance::{EvidenceId, Locator, TxId};
 
 mod builder;
-pub use builder::{FrameBuilder, same_str};
+pub use builder::{FrameBuilder, same_opt_str, same_str};
 
 /// Whether a row comes from an account statement (one account, signed amounts) or a ledger
 /// (a row names both sender and receiver: production-order answers, DATEV, AML test sets).

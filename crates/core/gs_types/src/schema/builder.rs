@@ -48,7 +48,7 @@ impl StrCol {
             b.append_option(v);
         } else if self.rows == 0 {
             self.first = v.map(str::to_owned);
-        } else if !same(v, self.first.as_deref()) {
+        } else if !same_opt_str(v, self.first.as_deref()) {
             // the first different value: write the rows so far, then go on row by row
             let mut b =
                 StringChunkedBuilder::new(self.name.into(), self.capacity.max(self.rows + 1));
@@ -76,10 +76,10 @@ impl StrCol {
     }
 }
 
-/// `a == b` for the short values of a column that has been one value so far (a file's own
-/// IBAN, "EUR", a row kind), compared inline ([`same_str`]).
+/// `a == b` for optional short strings, compared inline ([`same_str`]): the values of a column
+/// that has been one value so far (a file's own IBAN, "EUR", a row kind), memo keys.
 #[inline]
-fn same(a: Option<&str>, b: Option<&str>) -> bool {
+pub fn same_opt_str(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => same_str(a, b),
         (None, None) => true,
@@ -219,9 +219,9 @@ impl FrameBuilder {
 
     /// Columns the caller puts into the frame itself after [`finish`](Self::finish) (e.g. the
     /// evidence columns as constants, `source_text` as views into the file's text): their
-    /// values are not written per row, and `finish` gives them as all-null. Unknown names and
-    /// non-string columns are ignored. (The payer/payee columns are derived from the party
-    /// columns in `finish`: a party column filled later leaves them without it.)
+    /// values are not written per row, and `finish` gives them as all-null. Every name must be
+    /// one of the builder's string columns. (The payer/payee columns are derived from the
+    /// party columns in `finish`: a party column filled later leaves them without it.)
     #[must_use]
     pub fn filled_later(mut self, columns: &[&str]) -> Self {
         let [a0, a1, a2, a3, a4] = &mut self.account;
@@ -254,11 +254,14 @@ impl FrameBuilder {
             &mut self.mirror_of,
             &mut self.source_text,
         ];
+        let mut found = 0;
         for col in all {
             if columns.contains(&col.name) {
                 col.later = true;
+                found += 1;
             }
         }
+        debug_assert_eq!(found, columns.len(), "unknown column in {columns:?}");
         self
     }
 
@@ -446,5 +449,35 @@ fn one_or_all(c: &Column) -> PolarsResult<StringChunked> {
     match c.as_scalar_column() {
         Some(s) if !c.is_empty() => Ok(s.as_single_value_series().str()?.clone()),
         _ => Ok(c.str()?.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{same_opt_str, same_str};
+
+    /// The inline compare equals `==` for every length around the 8-byte words and the 64-byte
+    /// cut-over to `==`, a difference at every position, and different lengths.
+    #[test]
+    fn same_str_is_eq() {
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 22, 63, 64, 65, 100] {
+            let a: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            assert!(same_str(&a, &a.clone()), "len {len}");
+            for at in 0..len {
+                let mut b = a.clone().into_bytes();
+                b[at] ^= 0x01;
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_str(&a, &b), "len {len}, differs at {at}");
+            }
+            assert!(!same_str(&a, &format!("{a}x")), "len {len} vs {}", len + 1);
+        }
+        assert!(same_str("Straße", "Straße"));
+        assert!(!same_str("Straße", "Strasse"));
+        assert!(same_opt_str(None, None));
+        assert!(!same_opt_str(Some(""), None));
+        assert!(same_opt_str(Some("EUR"), Some("EUR")));
+        assert!(!same_opt_str(Some("EUR"), Some("USD")));
     }
 }

@@ -672,34 +672,3 @@ mod tests {
         assert_eq!(lines, seq);
     }
 }
-
-#[cfg(test)]
-mod timing {
-    /// Tokenizer speed on a big bank CSV (run with `--ignored --nocapture` in release; the
-    /// file is `GS_TOK_FILE`, e.g. the 1 M-row CSV `gs_bench_mem` leaves in `GS_BENCH_DIR`).
-    #[test]
-    #[ignore = "timing only"]
-    fn tokenizer_speed() {
-        let Some(path) = std::env::var_os("GS_TOK_FILE") else {
-            return;
-        };
-        let bytes = std::fs::read(path).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        let mut best = f64::MAX;
-        let mut fields = Vec::new();
-        let mut n = 0usize;
-        for _ in 0..7 {
-            let t0 = std::time::Instant::now();
-            let mut tok = super::Tokenizer::new(&text, b';', 0, 1);
-            n = 0;
-            while tok.next_record(&mut fields).is_some() {
-                n += fields.len();
-            }
-            best = best.min(t0.elapsed().as_secs_f64());
-        }
-        println!(
-            "{n} fields, best {best:.3} s, {:.0} MB/s",
-            text.len() as f64 / best / 1e6
-        );
-    }
-}
