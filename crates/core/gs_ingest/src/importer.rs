@@ -21,8 +21,6 @@ pub struct SourceFile {
     /// without a copy). After [`transcode_in_place`](Self::transcode_in_place) they are the
     /// text as UTF-8.
     pub bytes: Buffer<u8>,
-    /// Full SHA-256 hex of the bytes as read.
-    pub sha256: String,
     decoded: OnceLock<Decoded<'static>>,
     /// [`text::single_byte_guess`] of the file, made once (chardetng reads ~10 MB/s; every
     /// importer's detection decodes the head).
@@ -40,12 +38,12 @@ pub struct Transcoded {
 }
 
 impl SourceFile {
-    /// Wraps bytes read from disk.
-    pub fn new(rel_path: String, bytes: Vec<u8>, sha256: String) -> Self {
+    /// Wraps bytes read from disk (their SHA-256 is taken by the caller, `walk::PendingSha`:
+    /// importers do not need it).
+    pub fn new(rel_path: String, bytes: impl Into<Buffer<u8>>) -> Self {
         Self {
             rel_path,
-            bytes: Buffer::from(bytes),
-            sha256,
+            bytes: bytes.into(),
             decoded: OnceLock::new(),
             guess: OnceLock::new(),
             transcoded: None,
@@ -53,11 +51,12 @@ impl SourceFile {
     }
 
     /// Replaces a single-byte-encoded text file's bytes (windows-1252 and its kin, by the same
-    /// guess as [`text::decode`]) by their UTF-8, in place and on all cores
-    /// ([`text::transcode_single_byte_in_place`]). Only for importers that read the file as
-    /// text and nothing else: afterwards the raw bytes are gone (the hash was taken before).
-    /// Files with a BOM, UTF-8 files and files whose bytes are shared stay as they are.
-    /// Returns what was done.
+    /// guess as [`text::decode`]) by their UTF-8, on all cores: in place
+    /// ([`text::transcode_single_byte_in_place`]), or into new memory while the bytes are
+    /// shared (a big file's SHA-256 is still being taken from them,
+    /// [`PendingSha`](crate::walk::PendingSha); [`text::transcode_single_byte`]). Only for
+    /// importers that read the file as text and nothing else: afterwards the raw bytes are
+    /// gone. Files with a BOM and UTF-8 files stay as they are. Returns what was done.
     pub fn transcode_in_place(&mut self) -> Option<Transcoded> {
         if self.transcoded.is_some() {
             return self.transcoded;
@@ -68,15 +67,18 @@ impl SourceFile {
             return None;
         }
         let enc = self.single_byte_guess()?;
-        let mut v = match std::mem::take(&mut self.bytes).into_mut().either(Err, Ok) {
-            Ok(v) => v,
+        let had_errors = match std::mem::take(&mut self.bytes).into_mut().either(Err, Ok) {
+            Ok(mut v) => {
+                let e = text::transcode_single_byte_in_place(&mut v, enc);
+                self.bytes = Buffer::from(v);
+                e
+            }
             Err(shared) => {
-                self.bytes = shared;
-                return None;
+                let (v, e) = text::transcode_single_byte(&shared, enc);
+                self.bytes = Buffer::from(v);
+                e
             }
         };
-        let had_errors = text::transcode_single_byte_in_place(&mut v, enc);
-        self.bytes = Buffer::from(v);
         self.decoded = OnceLock::new();
         // the bytes are UTF-8 now
         self.guess = OnceLock::from(None);
@@ -92,10 +94,9 @@ impl SourceFile {
         self.transcoded
     }
 
-    /// Builds a file from bytes, hashing them (tests, archive members).
+    /// Builds a file from bytes (tests).
     pub fn from_bytes(rel_path: &str, bytes: Vec<u8>) -> Self {
-        let sha = crate::walk::sha256_hex(&bytes);
-        Self::new(rel_path.to_owned(), bytes, sha)
+        Self::new(rel_path.to_owned(), bytes)
     }
 
     /// Lower-case file name extension (a hint only; detection is by content).
@@ -289,22 +290,20 @@ mod tests {
         let text = "Buchungstag;Empfänger;Betrag\n01.02.2025;Jürgen Weiß;-12,50\n";
         let (w1252, _, _) = encoding_rs::WINDOWS_1252.encode(text);
         let mut f = SourceFile::from_bytes("a.csv", w1252.to_vec());
-        let sha = f.sha256.clone();
         assert_eq!(f.text().encoding, "windows-1252");
         let t = f.transcode_in_place().unwrap();
         assert_eq!((t.from, t.had_errors), ("windows-1252", false));
         assert!(*f.bytes == *text.as_bytes());
-        // the text and the encoding it came from, as before; the hash of the file as read
+        // the text and the encoding it came from, as before
         let d = f.text();
         assert_eq!((d.text.as_ref(), d.encoding), (text, "windows-1252"));
-        assert_eq!(f.sha256, sha);
         assert_eq!(
             f.transcode_in_place(),
             Some(t),
             "a second call changes nothing"
         );
 
-        // UTF-8, UTF-8 with BOM and bytes still shared elsewhere stay as they are
+        // UTF-8 and UTF-8 with BOM stay as they are
         let mut u = SourceFile::from_bytes("u.csv", text.as_bytes().to_vec());
         assert_eq!(u.transcode_in_place(), None);
         assert!(*u.bytes == *text.as_bytes());
@@ -312,9 +311,12 @@ mod tests {
         let mut b = SourceFile::from_bytes("b.csv", bom.clone());
         assert_eq!(b.transcode_in_place(), None);
         assert!(*b.bytes == *bom);
+        // bytes still shared (their hash is being taken) are decoded into new memory: the
+        // other holder keeps the bytes as read
         let mut s = SourceFile::from_bytes("s.csv", w1252.to_vec());
         let other = s.bytes.clone();
-        assert_eq!(s.transcode_in_place(), None);
-        assert!(*s.bytes == *w1252 && *other == *w1252);
+        assert_eq!(s.transcode_in_place(), Some(t));
+        assert!(*s.bytes == *text.as_bytes() && *other == *w1252);
+        assert_eq!(s.text().text.as_ref(), text);
     }
 }

@@ -19,9 +19,10 @@ use crate::importer::panic_message;
 use crate::importer::{ImportContext, ImportOutput, Importer, SourceFile};
 use crate::mapping::TableMapping;
 use crate::rows::{FrameSink, RowFinisher};
-use crate::walk::sha256_hex;
+use crate::walk::PendingSha;
 use crate::{mirror, reconcile};
 use polars::prelude::{DataFrame, IntoColumn, PlHashSet, PolarsResult, StringChunked};
+use polars_buffer::Buffer;
 
 /// Settings of one ingest run.
 #[derive(Clone, Debug)]
@@ -329,8 +330,13 @@ impl Run<'_> {
             )))
         } else {
             // opened read-only; evidence is never written.
-            match crate::walk::read_hashed(&cand.abs) {
-                Ok((bytes, sha)) => self.process_bytes(&cand.rel, bytes, sha, modified.clone(), 0),
+            match crate::walk::read_evidence(&cand.abs) {
+                Ok(bytes) => {
+                    let bytes = Buffer::from(bytes);
+                    // a big file is hashed while it is detected, decoded and parsed
+                    let sha = PendingSha::start(&bytes);
+                    self.process_bytes(&cand.rel, bytes, sha, modified.clone(), 0)
+                }
                 Err(e) => not_read(failed(format!("cannot read: {e}"))),
             }
         };
@@ -338,22 +344,39 @@ impl Run<'_> {
         outcomes
     }
 
+    /// One file's bytes (read, or unpacked from an archive) and their hash, which may still be
+    /// being taken: it is waited for only once the file's rows are read.
     fn process_bytes(
         &self,
         rel: &str,
-        bytes: Vec<u8>,
-        sha: String,
+        bytes: Buffer<u8>,
+        sha: PendingSha,
         modified: Option<String>,
         depth: u32,
     ) -> Vec<FileOutcome> {
         let size = bytes.len() as u64;
-        if bytes.is_empty() {
-            return FileOutcome::only(entry(rel, 0, modified, sha, skipped("empty file")));
-        }
-        if is_plain_archive(&bytes) {
+        let hashed = |sha: PendingSha| {
+            sha.wait().map_err(|e| {
+                FileOutcome::only(entry(
+                    rel,
+                    size,
+                    modified.clone(),
+                    String::new(),
+                    failed(e.to_string()),
+                ))
+            })
+        };
+        if bytes.is_empty() || is_plain_archive(&bytes) {
+            let sha = match hashed(sha) {
+                Ok(s) => s,
+                Err(e) => return e,
+            };
+            if bytes.is_empty() {
+                return FileOutcome::only(entry(rel, 0, modified, sha, skipped("empty file")));
+            }
             return self.process_archive(rel, &bytes, sha, modified, depth);
         }
-        let mut file = SourceFile::new(rel.to_owned(), bytes, sha.clone());
+        let mut file = SourceFile::new(rel.to_owned(), bytes);
         let mut best: Option<(u8, usize)> = None;
         for (i, imp) in self.importers.iter().enumerate() {
             let conf = catch_unwind(AssertUnwindSafe(|| imp.detect(&file)))
@@ -367,12 +390,16 @@ impl Run<'_> {
         }
         let Some((_, idx)) = best else {
             let reason = describe_unrecognised(&file.bytes, &file);
-            return FileOutcome::only(entry(rel, size, modified, sha, skipped(reason)));
+            return match hashed(sha) {
+                Ok(sha) => FileOutcome::only(entry(rel, size, modified, sha, skipped(reason))),
+                Err(e) => e,
+            };
         };
         let importer = &self.importers[idx];
-        // a big windows-1252 export becomes UTF-8 in its own memory: never held twice (a user
-        // mapping may send the file to the table importer, which can re-decode the raw bytes
-        // with the mapping's encoding)
+        // a big windows-1252 export becomes UTF-8 in its own memory (or, while its hash is
+        // being taken, in new memory): never held twice for long (a user mapping may send
+        // the file to the table importer, which can re-decode the raw bytes with the
+        // mapping's encoding)
         if importer.reads_text_only()
             && self.opts.mappings.is_empty()
             && size >= TRANSCODE_MIN_BYTES
@@ -381,11 +408,10 @@ impl Run<'_> {
         }
         // The importer gets a per-file handle: rows count for the job and for this file.
         let file_progress = self.progress.begin_file(rel, size);
-        let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
         // frame mode streams big files only: a small file's rows are few, and one frame for
         // all small files at the end is cheaper than a frame each
         let sink = (self.opts.frame_only && size >= self.opts.stream_min_bytes)
-            .then(|| FrameSink::new(RowFinisher::new(&sha, e.id.clone(), e.path.clone())));
+            .then(|| FrameSink::new(rel.to_owned()));
         let ctx = ImportContext {
             mappings: &self.opts.mappings,
             progress: &file_progress,
@@ -399,6 +425,12 @@ impl Run<'_> {
                 })
             });
         self.progress.end_file(rel);
+        drop(file);
+        let sha = match hashed(sha) {
+            Ok(s) => s,
+            Err(e) => return e,
+        };
+        let mut e = entry(rel, size, modified, sha.clone(), skipped(""));
         match result {
             Ok(out) => {
                 let (rows, mappings) = finalize(&mut e, &sha, out);
@@ -511,7 +543,8 @@ impl Run<'_> {
         let mut outcomes: Vec<FileOutcome> = members
             .into_par_iter()
             .flat_map_iter(|(name, buf)| {
-                let sha = sha256_hex(&buf);
+                let buf = Buffer::from(buf);
+                let sha = PendingSha::start(&buf);
                 self.process_bytes(&format!("{rel}!/{name}"), buf, sha, None, depth + 1)
             })
             .collect();
@@ -687,6 +720,7 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<Ta
     } else {
         match finalize_frame(
             sha,
+            &e.id,
             &mut frames,
             transactions,
             &mut issues,
@@ -719,12 +753,15 @@ fn finalize(e: &mut EvidenceFile, sha: &str, out: ImportOutput) -> (Rows, Vec<Ta
 /// Frame mode of [`finalize`]: the same checks, on the frame's columns.
 fn finalize_frame(
     sha: &str,
+    evidence_id: &EvidenceId,
     frames: &mut Vec<DataFrame>,
     transactions: Vec<Transaction>,
     issues: &mut Vec<EvidenceIssue>,
     missing_currency: usize,
     statements: &[crate::StatementSummary],
 ) -> PolarsResult<DataFrame> {
+    // the streamed chunks get their ids now that the hash is known
+    crate::rows::fill_ids(frames, sha, evidence_id)?;
     if !transactions.is_empty() {
         frames.push(gs_types::schema::to_frame(&transactions)?);
     }
@@ -871,6 +908,7 @@ pub fn ingest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::walk::sha256_hex;
 
     #[test]
     fn fast_distinct_check_agrees_with_the_exact_one() {
@@ -1039,7 +1077,7 @@ mod tests {
             let mut e = entry("a.csv", 10, None, sha.clone(), skipped(""));
             if streamed {
                 // as a streaming importer hands its rows over in frame mode
-                let sink = FrameSink::new(RowFinisher::new(&sha, e.id.clone(), e.path.clone()));
+                let sink = FrameSink::new(e.path.clone());
                 let (df, missing) = sink.flush(&mut txs).unwrap();
                 out.frames = vec![df];
                 out.frames_without_currency = missing;

@@ -13,8 +13,8 @@ use std::hash::BuildHasher as _;
 use gs_types::schema::FrameBuilder;
 use gs_types::{Channel, EvidenceId, Locator, Transaction, TxIdDeriver};
 use polars::prelude::{
-    AnyValue, Column, DataFrame, DataType, PlHashMap, PolarsResult, Scalar, polars_bail,
-    polars_ensure,
+    AnyValue, Column, DataFrame, DataType, IntoColumn as _, PlHashMap, PolarsResult, Scalar,
+    StringChunkedBuilder, polars_bail, polars_ensure,
 };
 use polars_buffer::Buffer;
 use rayon::prelude::*;
@@ -30,9 +30,6 @@ pub struct RowFinisher {
     ids: TxIdDeriver,
     evidence_id: EvidenceId,
     evidence_path: String,
-    /// Copy evidence id and path into every row (off in frame mode: the frame gets them as
-    /// constant columns, two strings per row fewer).
-    fill_provenance: bool,
 }
 
 impl RowFinisher {
@@ -42,7 +39,6 @@ impl RowFinisher {
             ids: TxIdDeriver::new(sha256),
             evidence_id,
             evidence_path,
-            fill_provenance: true,
         }
     }
 
@@ -83,21 +79,26 @@ impl RowFinisher {
         position: usize,
         memo: &mut ChannelMemo,
     ) -> (Locator, bool) {
-        if self.fill_provenance {
-            t.evidence_id.clone_from(&self.evidence_id);
-            t.evidence_path.clone_from(&self.evidence_path);
-        }
-        let loc = t.locator.take().unwrap_or(Locator::Row {
-            sheet: None,
-            row: (position + 1) as u32,
-        });
-        t.channel = memo.channel(t);
-        let missing = t.currency.is_empty();
-        if missing {
-            "EUR".clone_into(&mut t.currency);
-        }
-        (loc, missing)
+        t.evidence_id.clone_from(&self.evidence_id);
+        t.evidence_path.clone_from(&self.evidence_path);
+        complete_row(t, position, memo)
     }
+}
+
+/// What every row gets, whatever its evidence: its locator taken out (a row without one gets
+/// `row = position + 1`), its channel and the currency default. Returns the locator and
+/// whether the row had no currency.
+fn complete_row(t: &mut Transaction, position: usize, memo: &mut ChannelMemo) -> (Locator, bool) {
+    let loc = t.locator.take().unwrap_or(Locator::Row {
+        sheet: None,
+        row: (position + 1) as u32,
+    });
+    t.channel = memo.channel(t);
+    let missing = t.currency.is_empty();
+    if missing {
+        "EUR".clone_into(&mut t.currency);
+    }
+    (loc, missing)
 }
 
 /// A row's transaction code and booking text.
@@ -142,19 +143,21 @@ impl ChannelMemo {
 }
 
 /// Frame mode: where streaming importers put their rows (see the module docs).
+///
+/// A sink does not know the file's SHA-256: a big file is hashed while it is parsed
+/// ([`PendingSha`](crate::walk::PendingSha)). The chunks' `tx_id` and `evidence_id` are
+/// filled in afterwards from their locators ([`fill_ids`]).
 pub struct FrameSink {
-    finisher: RowFinisher,
+    evidence_path: String,
     batch_rows: usize,
 }
 
 impl FrameSink {
-    /// A sink that completes rows with `finisher`, in batches of [`BATCH_ROWS`].
-    pub fn new(finisher: RowFinisher) -> Self {
+    /// A sink for the rows of the evidence file at `evidence_path`, in batches of
+    /// [`BATCH_ROWS`].
+    pub fn new(evidence_path: String) -> Self {
         Self {
-            finisher: RowFinisher {
-                fill_provenance: false,
-                ..finisher
-            },
+            evidence_path,
             batch_rows: BATCH_ROWS,
         }
     }
@@ -195,12 +198,12 @@ impl FrameSink {
     }
 
     /// The builder of one chunk: the evidence columns (and `source_text` with spans) are put
-    /// in by [`RowBatch::take`], so they are not written per row.
+    /// in by [`RowBatch::take`], the ids by [`fill_ids`], so they are not written per row.
     fn builder(&self, with_spans: bool) -> FrameBuilder {
         let later: &[&str] = if with_spans {
-            &["evidence_id", "evidence_path", "source_text"]
+            &["tx_id", "evidence_id", "evidence_path", "source_text"]
         } else {
-            &["evidence_id", "evidence_path"]
+            &["tx_id", "evidence_id", "evidence_path"]
         };
         FrameBuilder::with_capacity(self.batch_rows).filled_later(later)
     }
@@ -220,6 +223,46 @@ impl FrameSink {
         txs.clear();
         b.take(None)
     }
+}
+
+/// Puts the ids into frame chunks made by a [`FrameSink`] once the file's SHA-256 is known:
+/// `tx_id` from each row's locator (as [`RowFinisher`] derives it), `evidence_id` as a
+/// constant. In parallel over the chunks.
+pub fn fill_ids(
+    frames: &mut [DataFrame],
+    sha256: &str,
+    evidence_id: &EvidenceId,
+) -> PolarsResult<()> {
+    let ids = TxIdDeriver::new(sha256);
+    frames.par_iter_mut().try_for_each(|df| {
+        let n = df.height();
+        let tx_id = {
+            let locators = df.column("locator")?.str()?;
+            let mut b = StringChunkedBuilder::new("tx_id".into(), n);
+            for arr in locators.downcast_iter() {
+                for loc in arr {
+                    match loc {
+                        Some(text) => b.append_value(ids.derive_from_text(text).as_str()),
+                        None => b.append_null(),
+                    }
+                }
+            }
+            b.finish().into_column()
+        };
+        df.replace("tx_id", tx_id)?;
+        df.replace(
+            "evidence_id",
+            Column::new_scalar(
+                "evidence_id".into(),
+                Scalar::new(
+                    DataType::String,
+                    AnyValue::StringOwned(evidence_id.0.as_str().into()),
+                ),
+                n,
+            ),
+        )?;
+        Ok(())
+    })
 }
 
 /// Rows on their way into one frame chunk: each row is completed and written into the
@@ -251,14 +294,10 @@ impl RowBatch<'_> {
             self.with_spans,
             "a span for every row or none"
         );
-        let finisher = &self.sink.finisher;
-        let (loc, missing) = finisher.complete(t, 0, &mut self.memo);
+        let (loc, missing) = complete_row(t, 0, &mut self.memo);
         self.missing += usize::from(missing);
-        // the locator's text is formatted once, for the id and for the locator column
-        loc.with_text(|text| {
-            let id = finisher.ids.derive_from_text(text);
-            self.frame.push_with_id(t, id.as_str(), Some(text));
-        });
+        // the id is derived from the locator column later (`fill_ids`)
+        loc.with_text(|text| self.frame.push_with_id(t, "", Some(text)));
         self.spans.extend(span);
     }
 
@@ -278,7 +317,8 @@ impl RowBatch<'_> {
     }
 
     /// The batch's frame chunk, and how many of its rows had no currency; the batch is empty
-    /// again afterwards. With spans, `source_text` is a view column into `shared`.
+    /// again afterwards. With spans, `source_text` is a view column into `shared`. `tx_id`
+    /// and `evidence_id` are all null until [`fill_ids`].
     pub fn take(&mut self, shared: Option<&Buffer<u8>>) -> PolarsResult<(DataFrame, usize)> {
         let frame = std::mem::replace(&mut self.frame, self.sink.builder(self.with_spans));
         let mut df = frame.finish()?;
@@ -305,12 +345,8 @@ impl RowBatch<'_> {
             )
         };
         df.replace(
-            "evidence_id",
-            constant("evidence_id", &self.sink.finisher.evidence_id.0),
-        )?;
-        df.replace(
             "evidence_path",
-            constant("evidence_path", &self.sink.finisher.evidence_path),
+            constant("evidence_path", &self.sink.evidence_path),
         )?;
         Ok((df, std::mem::take(&mut self.missing)))
     }
@@ -332,7 +368,7 @@ pub(crate) mod tests {
     /// frames hold the same rows and the outputs the same issues and statements.
     pub(crate) fn check_modes(imp: &dyn Importer, name: &str, bytes: &[u8], batch: usize) -> usize {
         let sha = "ab".repeat(32);
-        let file = SourceFile::new(name.into(), bytes.to_vec(), sha.clone());
+        let file = SourceFile::new(name.into(), bytes.to_vec());
         let progress = gs_jobs::Progress::new();
         let plain = imp
             .import(
@@ -344,12 +380,7 @@ pub(crate) mod tests {
                 },
             )
             .unwrap();
-        let sink = FrameSink::new(RowFinisher::new(
-            &sha,
-            EvidenceId::from_sha256(&sha),
-            "x.csv".into(),
-        ))
-        .with_batch_rows(batch);
+        let sink = FrameSink::new("x.csv".into()).with_batch_rows(batch);
         let streamed = imp
             .import(
                 &file,
@@ -375,7 +406,9 @@ pub(crate) mod tests {
         let n = plain.transactions.len();
         let chunks = streamed.frames.len();
         let a = struct_frame(plain, &sha);
-        let b = gs_types::schema::concat(streamed.frames).unwrap();
+        let mut frames = streamed.frames;
+        fill_ids(&mut frames, &sha, &EvidenceId::from_sha256(&sha)).unwrap();
+        let b = gs_types::schema::concat(frames).unwrap();
         assert_eq!(b.height(), n);
         assert!(a.equals_missing(&b), "{a:?}\n{b:?}");
         chunks

@@ -140,38 +140,14 @@ pub fn transcode_single_byte_in_place(
     enc: &'static encoding_rs::Encoding,
 ) -> bool {
     use rayon::prelude::*;
-    const PART: usize = 4 << 20;
-    // UTF-8 of each byte value (at most 3 bytes: U+FFFD or a BMP character), and errors
-    let mut utf8 = [([0u8; 3], 0u8); 256];
-    let mut errors = [false; 256];
-    for (b, (out, len)) in utf8.iter_mut().enumerate() {
-        let one = [b as u8];
-        let (t, e) = enc.decode_without_bom_handling(&one);
-        let t = t.as_bytes();
-        let n = t.len().min(3);
-        out[..n].copy_from_slice(&t[..n]);
-        *len = n as u8;
-        errors[b] = e;
-    }
-    if (0..0x80).any(|b| utf8[b].1 != 1 || usize::from(utf8[b].0[0]) != b) {
+    let Some(table) = ByteTable::of(enc) else {
         // not ASCII-compatible (no such encoding is guessed): decode the ordinary way
-        let (t, e) = enc.decode_without_bom_handling(bytes);
-        *bytes = t.into_owned().into_bytes();
-        return e;
-    }
-    // extra output bytes per part, and whether a byte has no character; ASCII blocks are
-    // passed over at once
-    let scan = |p: &[u8]| -> (usize, bool) {
-        let mut extra = 0;
-        let mut error = false;
-        for c in p.chunks(64).filter(|c| !c.is_ascii()) {
-            for &b in c {
-                extra += usize::from(utf8[usize::from(b)].1) - 1;
-                error |= errors[usize::from(b)];
-            }
-        }
-        (extra, error)
+        let (text, err) = enc.decode_without_bom_handling(bytes);
+        *bytes = text.into_owned().into_bytes();
+        return err;
     };
+    let utf8 = &table.utf8;
+    let scan = |p: &[u8]| table.scan(p);
     let scanned: Vec<(usize, bool)> = bytes.par_chunks(PART).map(scan).collect();
     let extras: Vec<usize> = scanned.iter().map(|s| s.0).collect();
     let had_errors = scanned.iter().any(|s| s.1);
@@ -242,6 +218,106 @@ pub fn transcode_single_byte_in_place(
         debug_assert_eq!(o, 0);
     });
     had_errors
+}
+
+/// Parts of a file transcoded on one core at a time.
+const PART: usize = 4 << 20;
+
+/// The UTF-8 of every byte value of an ASCII-compatible single-byte encoding.
+struct ByteTable {
+    /// UTF-8 of each byte value (at most 3 bytes: U+FFFD or a BMP character) and its length.
+    utf8: [([u8; 3], u8); 256],
+    /// The byte value has no character (decodes to U+FFFD).
+    errors: [bool; 256],
+}
+
+impl ByteTable {
+    /// `None` when the encoding does not map ASCII to itself.
+    fn of(enc: &'static encoding_rs::Encoding) -> Option<Self> {
+        let mut t = Self {
+            utf8: [([0u8; 3], 0u8); 256],
+            errors: [false; 256],
+        };
+        for (b, (out, len)) in t.utf8.iter_mut().enumerate() {
+            let one = [b as u8];
+            let (text, e) = enc.decode_without_bom_handling(&one);
+            let text = text.as_bytes();
+            let n = text.len().min(3);
+            out[..n].copy_from_slice(&text[..n]);
+            *len = n as u8;
+            t.errors[b] = e;
+        }
+        let ascii = (0..0x80).all(|b| t.utf8[b].1 == 1 && usize::from(t.utf8[b].0[0]) == b);
+        ascii.then_some(t)
+    }
+
+    /// Extra output bytes of `p` (its UTF-8 length minus its length), and whether a byte has
+    /// no character; ASCII blocks are passed over at once.
+    fn scan(&self, p: &[u8]) -> (usize, bool) {
+        let mut extra = 0;
+        let mut error = false;
+        for c in p.chunks(64).filter(|c| !c.is_ascii()) {
+            for &b in c {
+                extra += usize::from(self.utf8[usize::from(b)].1) - 1;
+                error |= self.errors[usize::from(b)];
+            }
+        }
+        (extra, error)
+    }
+
+    /// Writes the UTF-8 of `input` into `out`, which has exactly its length.
+    fn decode_into(&self, input: &[u8], out: &mut [u8]) {
+        let (mut r, mut o) = (0, 0);
+        while r < input.len() {
+            // an ASCII run moves as it is, 16 bytes at a time where possible
+            let mut run = 0;
+            while r + run + 16 <= input.len() && input[r + run..r + run + 16].is_ascii() {
+                run += 16;
+            }
+            while r + run < input.len() && input[r + run] < 0x80 {
+                run += 1;
+            }
+            if run > 0 {
+                out[o..o + run].copy_from_slice(&input[r..r + run]);
+                r += run;
+                o += run;
+                continue;
+            }
+            let (seq, width) = self.utf8[usize::from(input[r])];
+            let width = usize::from(width);
+            out[o..o + width].copy_from_slice(&seq[..width]);
+            o += width;
+            r += 1;
+        }
+        debug_assert_eq!(o, out.len());
+    }
+}
+
+/// [`transcode_single_byte_in_place`] into new memory, for bytes that are shared (a big file
+/// whose SHA-256 is still being taken from them, `walk::PendingSha`): the same output, on
+/// all cores, front to back. Returns the UTF-8 and whether any byte decoded to U+FFFD.
+pub fn transcode_single_byte(bytes: &[u8], enc: &'static encoding_rs::Encoding) -> (Vec<u8>, bool) {
+    use rayon::prelude::*;
+    let Some(table) = ByteTable::of(enc) else {
+        let (t, e) = enc.decode_without_bom_handling(bytes);
+        return (t.into_owned().into_bytes(), e);
+    };
+    let scanned: Vec<(usize, bool)> = bytes.par_chunks(PART).map(|p| table.scan(p)).collect();
+    let had_errors = scanned.iter().any(|s| s.1);
+    let total: usize = bytes.len() + scanned.iter().map(|s| s.0).sum::<usize>();
+    // zeroed memory from the allocator is fresh pages: faulted in by the writes, no memset
+    let mut out = vec![0u8; total];
+    let mut windows: Vec<(&[u8], &mut [u8])> = Vec::with_capacity(scanned.len());
+    let mut rest = out.as_mut_slice();
+    for (part, &(extra, _)) in bytes.chunks(PART).zip(&scanned) {
+        let (w, tail) = rest.split_at_mut(part.len() + extra);
+        windows.push((part, w));
+        rest = tail;
+    }
+    windows
+        .into_par_iter()
+        .for_each(|(part, w)| table.decode_into(part, w));
+    (out, had_errors)
 }
 
 /// True when the bytes look binary (NUL bytes or many control characters in the head).
@@ -347,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn in_place_transcoding_equals_encoding_rs() {
+    fn transcoding_equals_encoding_rs() {
         // every byte value (€ is 3 bytes in UTF-8, ü 2, controls 1) over several 4 MiB parts,
         // a mostly ASCII text with umlauts, ASCII only, and nothing
         let all: Vec<u8> = (0..9_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
@@ -374,6 +450,15 @@ mod tests {
                     );
                     assert_eq!(errors, want_errors);
                 }
+                // into new memory (the bytes are shared while their hash is taken)
+                let (out, errors) = transcode_single_byte(input, enc);
+                assert!(
+                    out == want.as_bytes(),
+                    "{} ({} bytes), into new memory",
+                    enc.name(),
+                    input.len()
+                );
+                assert_eq!(errors, want_errors);
             }
         }
     }
